@@ -1,0 +1,45 @@
+# Two commands matter: `make report` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+YEAR   ?=
+ENGINE ?= auto
+
+.PHONY: install report check batch test lint format clean-build benchmark system-deps
+
+$(STAMP): pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Build the default year's report (latest year with data) into _build/<year>/.
+report: install
+	$(BIN)/cae-report build $(if $(YEAR),--year $(YEAR)) --engine $(ENGINE)
+
+## Validate and clean one year: make check YEAR=2016
+check: install
+	$(BIN)/cae-report check --year $(or $(YEAR),2016)
+
+batch: install
+	$(BIN)/cae-report batch --years 2013-2016 --jobs 2
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
+
+format: install
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+benchmark: install
+	$(BIN)/python benchmarks/bench_build.py
+
+clean-build:
+	rm -rf _build data/processed

@@ -1,0 +1,132 @@
+"""``cae-report``: a thin command line over the pipeline stages."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+from . import config
+from .errors import DataError
+
+EXIT_INVALID = 2
+
+
+def parse_year(text: str, root: Path | None = None) -> int:
+    """A year is data, not code: digits only, and a data folder must exist for it."""
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits)")
+    year = int(text)
+    years = config.available_years(root)
+    if year not in years:
+        raise argparse.ArgumentTypeError(
+            f"no data folder data/raw/{year}/ (years with data: "
+            f"{', '.join(map(str, years)) or 'none'})"
+        )
+    return year
+
+
+def parse_years(text: str, root: Path | None = None) -> list[int]:
+    """``2013-2016`` or ``2015,2016``: each year checked like ``--year``."""
+    years: list[int] = []
+    for part in text.split(","):
+        bounds = part.strip().split("-")
+        if len(bounds) == 2:
+            first, last = (parse_year(b, root) if i == 0 else _digits(b) for i, b in
+                           enumerate(bounds))
+            if last < first:
+                raise argparse.ArgumentTypeError(f"empty range {part!r}")
+            years += [parse_year(str(y), root) for y in range(first, last + 1)]
+        else:
+            years.append(parse_year(part, root))
+    return sorted(set(years))
+
+
+def _digits(text: str) -> int:
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
+    return int(text)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .pipeline import check
+
+    year = args.year
+    prepared = check(
+        config.raw_dir(year), config.reference_dir(), config.processed_dir(year), year
+    )
+    for note in prepared.raw.notes:
+        print(f"note: {note}")
+    anomalies = prepared.anomalies
+    coverage = "complete" if prepared.complete else "partial"
+    print(f"{year}: data valid ({coverage}); {len(anomalies)} anomalies "
+          f"({(anomalies['action'] == 'corrected').sum()} corrected, "
+          f"{(anomalies['action'] == 'flagged').sum()} flagged)")
+    for row in anomalies.itertuples():
+        fix = f" -> {row.corrected}" if row.action == "corrected" else ""
+        print(f"  [{row.action}] {row.table} | {row.key} | {row.field}: "
+              f"{row.published}{fix}\n      {row.rule}: {row.message}")
+    print(f"clean tables and anomalies.csv written to {config.processed_dir(year)}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .build import build_year, print_summary
+
+    result = build_year(args.year, engine=args.engine, internal=args.internal)
+    print_summary([result])
+    return 0 if result.ok else 1
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .build import build_batch, print_summary
+
+    results = build_batch(args.years, engine=args.engine, jobs=args.jobs)
+    print_summary(results)
+    return 0 if all(r.ok for r in results) else 1
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cae-report", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    check = sub.add_parser("check", help="validate and clean a year's raw data")
+    check.add_argument("--year", type=parse_year, required=True)
+    check.set_defaults(func=cmd_check)
+
+    build = sub.add_parser("build", help="build a year's report (HTML and PDF)")
+    build.add_argument("--year", type=parse_year, default=None,
+                       help="default: the latest year with data")
+    build.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto",
+                       help="auto: quarto when on PATH, else pandoc + Typst")
+    build.add_argument("--internal", action="store_true",
+                       help="internal edition for the board, with personal details")
+    build.set_defaults(func=cmd_build)
+
+    batch = sub.add_parser("batch", help="build several years")
+    batch.add_argument("--years", type=parse_years, required=True, help="e.g. 2013-2016")
+    batch.add_argument("--jobs", type=int, default=1, choices=range(1, 9), metavar="N")
+    batch.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
+    batch.set_defaults(func=cmd_batch)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    if getattr(args, "year", "unset") is None:
+        args.year = config.available_years()[-1]
+    try:
+        return args.func(args)
+    except DataError as exc:
+        print(f"error: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INVALID
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+
+
+if __name__ == "__main__":
+    sys.exit(main())

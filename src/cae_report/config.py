@@ -1,0 +1,71 @@
+"""Every path of the project, defined once.
+
+Stages take their paths as arguments; only the CLI and the notebooks call
+these helpers, so tests can point the stages at temporary folders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def project_root() -> Path:
+    """The project root: ``CAE_REPORT_ROOT`` if set, else the folder holding ``_quarto.yml``.
+
+    Searched upwards from the current directory first (notebooks run from ``notebooks/``
+    or from a build folder), then from the package (editable install).
+    """
+    env = os.environ.get("CAE_REPORT_ROOT")
+    if env:
+        return Path(env).resolve()
+    for start in (Path.cwd(), PACKAGE_DIR):
+        for folder in (start, *start.parents):
+            if (folder / "_quarto.yml").is_file() and (folder / "data").is_dir():
+                return folder
+    raise FileNotFoundError(
+        "cannot find the project root (a folder with _quarto.yml and data/); "
+        "set CAE_REPORT_ROOT"
+    )
+
+
+def data_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "data"
+
+
+def raw_dir(year: int, root: Path | None = None) -> Path:
+    """``data/raw/<year>/``: immutable inputs, never written by code."""
+    return data_dir(root) / "raw" / str(year)
+
+
+def processed_dir(year: int, root: Path | None = None) -> Path:
+    """``data/processed/<year>/``: clean tables, derived, not committed."""
+    return data_dir(root) / "processed" / str(year)
+
+
+def reference_dir(root: Path | None = None) -> Path:
+    """``data/reference/``: mappings kept as data (activity sectors, place names)."""
+    return data_dir(root) / "reference"
+
+
+def notebooks_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "notebooks"
+
+
+def report_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "report"
+
+
+def build_dir(year: int, root: Path | None = None) -> Path:
+    """``_build/<year>/``: the year's published outputs."""
+    return (root or project_root()) / "_build" / str(year)
+
+
+def available_years(root: Path | None = None) -> list[int]:
+    """Years that have a raw data folder, oldest first."""
+    raw = data_dir(root) / "raw"
+    if not raw.is_dir():
+        return []
+    return sorted(int(p.name) for p in raw.iterdir() if p.is_dir() and p.name.isdigit())

@@ -1,0 +1,83 @@
+"""The stages of the pipeline, each a function of its paths; ``main``-style wiring lives in
+:mod:`cae_report.cli` and :mod:`cae_report.build`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import config
+from .clean import clean, load_reference
+from .errors import DataError
+from .validate import YearData, load_year
+
+# Personal details beyond name, activity, commune and status stay out of what is published.
+PRIVATE_COLUMNS = {"entrepreneurs": ("address",)}
+
+
+@dataclass
+class Prepared:
+    """A year's validated raw data, its clean tables and the anomalies found."""
+
+    year: int
+    raw: YearData
+    tables: dict[str, pd.DataFrame]
+    anomalies: pd.DataFrame
+
+    @property
+    def complete(self) -> bool:
+        return self.raw.complete
+
+
+def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = False) -> Prepared:
+    """Validate and clean one year, in memory (cheap: every notebook may call it)."""
+    raw = load_year(raw_dir, year)
+    tables, anomalies = clean(raw.tables, load_reference(reference_dir))
+    if not internal:
+        tables = {name: _public(name, frame) for name, frame in tables.items()}
+    return Prepared(year, raw, tables, anomalies)
+
+
+def prepare_year(year: int, *, internal: bool = False, root: Path | None = None) -> Prepared:
+    """:func:`prepare` with the project's own paths (what notebooks call)."""
+    return prepare(
+        config.raw_dir(year, root), config.reference_dir(root), year, internal=internal
+    )
+
+
+def previous_year(year: int, root: Path | None = None) -> Prepared | None:
+    """The previous year's data when it exists and is valid, else None."""
+    if not config.raw_dir(year - 1, root).is_dir():
+        return None
+    try:
+        return prepare_year(year - 1, root=root)
+    except DataError:
+        return None
+
+
+def write_processed(prepared: Prepared, out_dir: Path) -> list[Path]:
+    """Write the clean tables and ``anomalies.csv`` (derived files, never the raw ones)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, frame in sorted(prepared.tables.items()):
+        path = out_dir / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        written.append(path)
+    path = out_dir / "anomalies.csv"
+    prepared.anomalies.to_csv(path, index=False, lineterminator="\n")
+    return [*written, path]
+
+
+def check(raw_dir: Path, reference_dir: Path, processed_dir: Path, year: int) -> Prepared:
+    """The check stage: validate, clean, write ``data/processed/<year>/``."""
+    prepared = prepare(raw_dir, reference_dir, year)
+    write_processed(prepared, processed_dir)
+    return prepared
+
+
+def _public(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    drop = [c for c in PRIVATE_COLUMNS.get(name, ()) if c in frame]
+    return frame.drop(columns=drop)

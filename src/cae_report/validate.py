@@ -1,0 +1,147 @@
+"""Loading a year folder and checking it against the data contract.
+
+Every problem of every file is collected and raised together as one
+:class:`~cae_report.errors.DataError`, so a user fixes a file in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from .contract import REQUIRED_COMPLETE, TABLES, Table, pandera_schema
+from .errors import DataError, Problem
+from .io import Dialect, read_table
+
+
+@dataclass
+class YearData:
+    """The validated raw tables of one year (``_line`` columns dropped)."""
+
+    year: int
+    tables: dict[str, pd.DataFrame]
+    coverage: dict[str, str]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return all(self.coverage.get(name) == "complete" for name in REQUIRED_COMPLETE)
+
+
+def load_year(folder: Path, year: int) -> YearData:
+    """Read and validate every file of ``folder`` (``data/raw/<year>/``)."""
+    if not folder.is_dir():
+        raise DataError.one(folder, f"no data folder for {year}")
+    if folder.name != str(year):
+        raise DataError.one(folder, f"folder name does not match the year {year}")
+    sources_path = folder / "sources.csv"
+    sources, dialect = _read_checked(sources_path, TABLES["sources"], year)
+    coverage, problems = _declared_files(folder, sources)
+    tables: dict[str, pd.DataFrame] = {}
+    notes = _dialect_notes(sources_path, dialect)
+    for name in coverage:
+        try:
+            frame, dialect = _read_checked(folder / f"{name}.csv", TABLES[name], year)
+        except DataError as exc:
+            problems += exc.problems
+            continue
+        tables[name] = frame.drop(columns="_line")
+        notes += _dialect_notes(folder / f"{name}.csv", dialect)
+    if problems:
+        raise DataError(problems)
+    tables["sources"] = sources.drop(columns="_line")
+    return YearData(year, tables, coverage, notes)
+
+
+def _declared_files(folder: Path, sources: pd.DataFrame) -> tuple[dict[str, str], list[Problem]]:
+    """Files listed in sources.csv, checked against the folder and the contract."""
+    path = folder / "sources.csv"
+    problems: list[Problem] = []
+    coverage: dict[str, str] = {}
+    declared = {f.removesuffix(".csv") for f in sources["file"]}
+    for line, file, cov in zip(sources["_line"], sources["file"], sources["coverage"], strict=True):
+        name = file.removesuffix(".csv")
+        if name not in TABLES or name == "sources" or not file.endswith(".csv"):
+            problems.append(Problem(path, f"unknown table {file!r}", line, "file"))
+        elif not (folder / file).is_file():
+            problems.append(Problem(folder / file, f"missing file (declared in {path}:{line})"))
+        else:
+            coverage[name] = cov
+    for extra in sorted(p.name for p in folder.glob("*.csv")):
+        if extra != "sources.csv" and extra.removesuffix(".csv") not in coverage:
+            if not any(p.file == folder / extra for p in problems):
+                problems.append(Problem(folder / extra, f"file not declared in {path}"))
+    if sources["coverage"].eq("complete").all() and len(coverage):
+        problems += [
+            Problem(folder / f"{name}.csv", "missing file (required for a complete year)")
+            for name in REQUIRED_COMPLETE
+            if name not in declared
+        ]
+    return coverage, problems
+
+
+def _read_checked(path: Path, table: Table, year: int) -> tuple[pd.DataFrame, Dialect]:
+    frame, dialect = read_table(path, table)
+    problems = _value_problems(path, table, frame)
+    problems += _key_problems(path, table, frame)
+    problems += _year_problems(path, table, frame, year)
+    if problems:
+        raise DataError(problems)
+    return frame, dialect
+
+
+def _value_problems(path: Path, table: Table, frame: pd.DataFrame) -> list[Problem]:
+    """Run the pandera schema lazily and turn each failure into a located problem."""
+    try:
+        pandera_schema(table).validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        return [_located(path, frame, case) for case in exc.failure_cases.to_dict("records")]
+    return []
+
+
+def _located(path: Path, frame: pd.DataFrame, case: dict) -> Problem:
+    index = case.get("index")
+    line = int(frame["_line"].iloc[int(index)]) if pd.notna(index) else None
+    check = str(case.get("check"))
+    value = case.get("failure_case")
+    return Problem(path, f"{value!r}: {check}", line, case.get("column"))
+
+
+def _key_problems(path: Path, table: Table, frame: pd.DataFrame) -> list[Problem]:
+    keys = frame[list(table.key)].astype(str).agg(" / ".join, axis=1)
+    problems = []
+    first: dict[str, int] = {}
+    for line, key in zip(frame["_line"], keys, strict=True):
+        if key in first:
+            problems.append(
+                Problem(
+                    path,
+                    f"duplicate key {key!r} (first on line {first[key]})",
+                    int(line),
+                    ", ".join(table.key),
+                )
+            )
+        else:
+            first[key] = int(line)
+    return problems
+
+
+def _year_problems(path: Path, table: Table, frame: pd.DataFrame, year: int) -> list[Problem]:
+    col = table.year_column
+    if col is None or col not in frame:
+        return []
+    values = frame[col].map(lambda v: int(str(v)[:4]) if pd.notna(v) else None)
+    return [
+        Problem(path, f"year {value} does not match the folder year {year}", int(line), col)
+        for line, value in zip(frame["_line"], values, strict=True)
+        if value is not None and value != year
+    ]
+
+
+def _dialect_notes(path: Path, dialect: Dialect) -> list[str]:
+    if dialect.canonical:
+        return []
+    return [f"{path}: read as a spreadsheet export ({dialect.describe()})"]
