@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 YEAR   ?=
 ENGINE ?= auto
 
-.PHONY: install report check batch test lint format clean-build benchmark system-deps
+.PHONY: install report check batch test lint format clean-build benchmark nbval-refs lock
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -43,3 +43,13 @@ benchmark: install
 
 clean-build:
 	rm -rf _build data/processed
+
+## Re-execute the notebooks into the nbval reference copies (review the diff, then commit).
+nbval-refs: install
+	$(BIN)/python tests/nbval/regenerate.py
+
+## Re-pin every package at the versions installed in .venv.
+lock: install
+	{ echo "# Exact versions of every package of the environment (pip constraints), so that a build"; \
+	  echo "# next year gives the same result. Regenerate with: make lock"; \
+	  $(BIN)/pip freeze --exclude-editable | grep -v '^cae-report'; } > requirements.lock

@@ -67,8 +67,10 @@ def test_2016_corrected_values():
     assert corrected[("key_figures", "training_hours", "value")] == "219"
     assert corrected[("key_figures", "training_attendance", "value")] == "51"
     assert corrected[("key_figures", "personnel_variance_pct", "value")] == "-1.9"
-    assert corrected[("income_statement", "products / Uniformation", "published_variance_pct")] \
+    assert (
+        corrected[("income_statement", "products / Uniformation", "published_variance_pct")]
         == "non défini"
+    )
     flagged = {(r.table, r.key) for r in anomalies.itertuples() if r.action == "flagged"}
     assert ("key_figures", "contracts_support") in flagged
     assert ("key_figures", "members_previous") in flagged

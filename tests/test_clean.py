@@ -167,15 +167,23 @@ def statement(**overrides) -> pd.DataFrame:
     ]
     frame = pd.DataFrame(
         rows,
-        columns=["side", "group", "row_type", "label", "actual", "budget",
-                 "published_variance_pct"],
+        columns=[
+            "side",
+            "group",
+            "row_type",
+            "label",
+            "actual",
+            "budget",
+            "published_variance_pct",
+        ],
     )
     frame.insert(0, "order", range(1, len(frame) + 1))
     frame.insert(0, "year", 2020)
     for (label, column), value in overrides.items() if overrides else []:
         frame.loc[frame["label"] == label, column] = value
-    return frame.astype({"actual": "Float64", "budget": "Float64",
-                         "published_variance_pct": "Float64"})
+    return frame.astype(
+        {"actual": "Float64", "budget": "Float64", "published_variance_pct": "Float64"}
+    )
 
 
 def test_copied_line_is_corrected_from_a_subtotal_the_total_confirms():
@@ -242,7 +250,9 @@ def test_wrong_variance_percentage_is_recomputed():
     frame.loc[frame["label"] == "Mutualisation", "published_variance_pct"] = 34
     hit = found(run(income_statement=frame)[1], "variance_pct")
     assert hit[["key", "published", "corrected"]].values.tolist()[0] == [
-        "products / Mutualisation", 34, 10
+        "products / Mutualisation",
+        34,
+        10,
     ]
 
 
@@ -258,8 +268,13 @@ def test_stated_percentages_against_the_accounts():
 
 
 def test_stated_leverage_and_receipts():
-    figures = kf(vat_paid_back=100, social_contributions=50, ratio_receipts=150,
-                 ratio_subsidies=20, subsidy_leverage=9)
+    figures = kf(
+        vat_paid_back=100,
+        social_contributions=50,
+        ratio_receipts=150,
+        ratio_subsidies=20,
+        subsidy_leverage=9,
+    )
     hit = found(run(key_figures=figures)[1], "stated_account_figures")
     assert hit[["key", "corrected"]].values.tolist() == [["subsidy_leverage", 7.5]]
 
@@ -267,15 +282,23 @@ def test_stated_leverage_and_receipts():
 def test_subsidy_booked_but_not_fully_received_is_flagged():
     frame = statement()
     frame.loc[frame["label"] == "Aide", ["label", "group"]] = ["Région X", "subsidies"]
-    hit = found(run(income_statement=frame, key_figures=kf(subsidy_region_received=30))[1],
-                "subsidies_received")
+    hit = found(
+        run(income_statement=frame, key_figures=kf(subsidy_region_received=30))[1],
+        "subsidies_received",
+    )
     assert hit["action"].tolist() == ["flagged"]
 
 
 def test_training_totals_against_text():
     training = pd.DataFrame(
-        {"date": ["2020-01-01", "2020-02-01"], "type": "t", "summary": ["a", "b"],
-         "place": "Chorges", "attendees": [3, 4], "hours": [9.0, 12.0]}
+        {
+            "date": ["2020-01-01", "2020-02-01"],
+            "type": "t",
+            "summary": ["a", "b"],
+            "place": "Chorges",
+            "attendees": [3, 4],
+            "hours": [9.0, 12.0],
+        }
     )
     figures = kf(training_sessions=2, training_hours=20, training_attendance=7)
     tables, anomalies = run(training=training, key_figures=figures)
@@ -285,21 +308,35 @@ def test_training_totals_against_text():
 
 def test_place_typo_is_corrected_to_the_cooperatives_own_place():
     training = pd.DataFrame(
-        {"date": ["2020-01-01", "2020-02-01", "2020-03-01"], "type": "t",
-         "summary": ["a", "b", "c"], "place": ["Coodyssée Charges", "Chorges", "Lyon"],
-         "attendees": 1, "hours": 1.0}
+        {
+            "date": ["2020-01-01", "2020-02-01", "2020-03-01"],
+            "type": "t",
+            "summary": ["a", "b", "c"],
+            "place": ["Coodyssée Charges", "Chorges", "Lyon"],
+            "attendees": 1,
+            "hours": 1.0,
+        }
     )
     tables, anomalies = run(training=training)
     hit = found(anomalies, "place_names")
     assert hit[["published", "corrected", "action"]].values.tolist()[0] == [
-        "Coodyssée Charges", "Coodyssée Chorges", "corrected"]
+        "Coodyssée Charges",
+        "Coodyssée Chorges",
+        "corrected",
+    ]
     assert hit["action"].tolist() == ["corrected", "flagged"]  # Lyon: unknown, no near match
     assert tables["training"]["place"].tolist() == ["Coodyssée Chorges", "Chorges", "Lyon"]
 
 
 def test_abbreviated_communes_are_spelled_in_full():
-    people = pd.DataFrame({"surname": ["A", "B"], "first_name": ["a", "b"],
-                           "status": "En convention", "town": ["ST CRÉPIN", "SAINT CRÉPIN"]})
+    people = pd.DataFrame(
+        {
+            "surname": ["A", "B"],
+            "first_name": ["a", "b"],
+            "status": "En convention",
+            "town": ["ST CRÉPIN", "SAINT CRÉPIN"],
+        }
+    )
     tables, anomalies = run(entrepreneurs=people)
     assert tables["entrepreneurs"]["town"].tolist() == ["SAINT CRÉPIN"] * 2
     assert len(found(anomalies, "commune_names")) == 1
@@ -307,10 +344,14 @@ def test_abbreviated_communes_are_spelled_in_full():
 
 def test_same_street_address_in_two_towns_is_flagged_without_publishing_it():
     people = pd.DataFrame(
-        {"surname": ["A", "B", "C", "D"], "first_name": ["a", "b", "c", "d"],
-         "status": "En convention",
-         "address": ["12 rue X", "12, rue X", "Le Village", "Le Village"],
-         "postcode": ["05000", "01230", "05260", "05300"], "town": ["GAP", "Y", "Z", "W"]}
+        {
+            "surname": ["A", "B", "C", "D"],
+            "first_name": ["a", "b", "c", "d"],
+            "status": "En convention",
+            "address": ["12 rue X", "12, rue X", "Le Village", "Le Village"],
+            "postcode": ["05000", "01230", "05260", "05300"],
+            "town": ["GAP", "Y", "Z", "W"],
+        }
     )
     hit = found(run(entrepreneurs=people)[1], "shared_address")
     assert sorted(hit["key"]) == ["A a", "B b"]
@@ -326,8 +367,12 @@ def web(filtered=(100, 80, 300, 3.0, 120.0, 60.0), all_=(110, 90, 320, 2.91, 118
 
 
 def test_web_pages_per_visit_and_shares():
-    figures = kf(web_visits_share_pct=90.91, web_visitors_share_pct=80,
-                 web_pages_per_visit_diff_pct=3.09, web_duration_diff_pct=9.0)
+    figures = kf(
+        web_visits_share_pct=90.91,
+        web_visitors_share_pct=80,
+        web_pages_per_visit_diff_pct=3.09,
+        web_duration_diff_pct=9.0,
+    )
     hit = found(run(web_audience=web(), key_figures=figures)[1], "web_consistency")
     assert sorted(hit["key"]) == ["web_duration_diff_pct", "web_visitors_share_pct"]
     bad = web(filtered=(100, 80, 300, 2.5, 120.0, 60.0))
@@ -343,6 +388,7 @@ def test_rounded_visits_against_exact(stated, ok):
 
 
 def test_partial_year_cleans_without_anomalies():
-    tables, anomalies = run(web_visits=pd.DataFrame({"year": [2013], "visits": [7200],
-                                                     "precision": ["rounded"]}))
+    tables, anomalies = run(
+        web_visits=pd.DataFrame({"year": [2013], "visits": [7200], "precision": ["rounded"]})
+    )
     assert anomalies.empty and list(tables) == ["web_visits"]

@@ -96,8 +96,10 @@ def test_duplicate_key(year_copy):
 def test_year_folder_not_matching_the_data(year_copy):
     folder = year_copy(2016, as_year=2017)
     msgs = _messages(folder, 2017)
-    assert f"{folder / 'movements.csv'}:2: column 'year': year 2016 does not match the folder " \
+    assert (
+        f"{folder / 'movements.csv'}:2: column 'year': year 2016 does not match the folder "
         "year 2017" in msgs
+    )
     assert any("training.csv" in m and "column 'date'" in m for m in msgs)
 
 

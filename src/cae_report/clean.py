@@ -153,8 +153,11 @@ def headcount_stock_flow(tables: Tables, ref: Reference) -> list[Anomaly]:
                     f"Effectif fin de mois publié {row.headcount_end} ; effectif précédent "
                     f"{_n(prev)} + entrées {row.entries} − sorties {row.exits} = {_n(expected)}"
                     + (
-                        (" (confirmé par le mois suivant)" if nxt is not None else
-                         " (confirmé par l'effectif de fin d'année)")
+                        (
+                            " (confirmé par le mois suivant)"
+                            if nxt is not None
+                            else " (confirmé par l'effectif de fin d'année)"
+                        )
                         if confirmed
                         else " ; aucune autre donnée ne tranche"
                     ),
@@ -500,9 +503,9 @@ def _check_group(frame, column, side, sub, corroborated) -> list[Anomaly]:
 
 
 def _check_total(frame, column, side, total) -> list[Anomaly]:
-    subtotal_sum = frame[(frame["side"] == side) & (frame["row_type"] == "subtotal")][
-        column
-    ].fillna(0).sum()
+    subtotal_sum = (
+        frame[(frame["side"] == side) & (frame["row_type"] == "subtotal")][column].fillna(0).sum()
+    )
     line_sum = _lines(frame, side)[column].fillna(0).sum()
     if math.isclose(subtotal_sum, total) or not math.isclose(subtotal_sum, line_sum):
         return []
@@ -642,8 +645,9 @@ def _stated_figures(frame: pd.DataFrame, tables: Tables) -> dict[str, tuple[floa
     products = _value(frame, "actual", side="products", row_type="total")
     charges = _value(frame, "actual", side="charges", row_type="total")
     figures: dict[str, tuple[float, str]] = {}
-    own, own_b = group_sum("products", "own_resources"), group_sum(
-        "products", "own_resources", "budget"
+    own, own_b = (
+        group_sum("products", "own_resources"),
+        group_sum("products", "own_resources", "budget"),
     )
     if own_b:
         figures["own_resources_variance_pct"] = (
@@ -838,7 +842,9 @@ def place_names(tables: Tables, ref: Reference) -> list[Anomaly]:
                 continue
             close = difflib.get_close_matches(_fold(place), list(known), n=1, cutoff=0.8)
             corrected = known[close[0]] if close else None
-            key = " / ".join(str(frame.loc[idx, c]) for c in ("date", "summary", "event") if c in frame)
+            key = " / ".join(
+                str(frame.loc[idx, c]) for c in ("date", "summary", "event") if c in frame
+            )
             found.append(
                 Anomaly(
                     table,
@@ -848,8 +854,11 @@ def place_names(tables: Tables, ref: Reference) -> list[Anomaly]:
                     corrected,
                     "place_names",
                     f"Lieu « {place} » inconnu"
-                    + (f" : faute de frappe pour « {corrected} »" if corrected else
-                       " et sans équivalent proche dans data/reference/places.csv"),
+                    + (
+                        f" : faute de frappe pour « {corrected} »"
+                        if corrected
+                        else " et sans équivalent proche dans data/reference/places.csv"
+                    ),
                 )
             )
             if corrected:
@@ -894,11 +903,12 @@ def shared_address(tables: Tables, ref: Reference) -> list[Anomaly]:
     found = []
     # Only street addresses with a number: lieux-dits like « Le Village » recur in many towns.
     rows = people[people["address"].notna() & people["address"].str.contains(r"\d", na=False)]
-    for address, group in rows.groupby(rows["address"].map(_fold)):
+    for _address, group in rows.groupby(rows["address"].map(_fold)):
         if group[["postcode", "town"]].drop_duplicates().shape[0] < 2:
             continue
-        names = ", ".join(f"{r.surname} {r.first_name} ({r.postcode} {r.town})"
-                          for r in group.itertuples())
+        names = ", ".join(
+            f"{r.surname} {r.first_name} ({r.postcode} {r.town})" for r in group.itertuples()
+        )
         for r in group.itertuples():
             found.append(
                 Anomaly(
@@ -957,8 +967,13 @@ def _web_stated(tables, flt, all_) -> list[Anomaly]:
         stated = kf(tables, name)
         if stated is not None and not agrees(stated, computed):
             found.append(
-                _key_figure_anomaly(name, stated, round(computed, 2), "web_consistency",
-                                    f"Part publiée {_n(stated, 2)} %, calculée {_n(computed, 2)} %")
+                _key_figure_anomaly(
+                    name,
+                    stated,
+                    round(computed, 2),
+                    "web_consistency",
+                    f"Part publiée {_n(stated, 2)} %, calculée {_n(computed, 2)} %",
+                )
             )
     # Relative gaps between the segment and the whole view, from rounded published values:
     # the published gap must lie in the interval those roundings allow.
@@ -976,10 +991,15 @@ def _web_stated(tables, flt, all_) -> list[Anomaly]:
         high = ((a + half) / (b - half) - 1) * 100
         if not (low - 0.005 <= stated <= high + 0.005):
             found.append(
-                _key_figure_anomaly(name, stated, None, "web_consistency",
-                                    f"Écart publié {_n(stated, 2)} % hors de l'intervalle "
-                                    f"permis par les valeurs arrondies ({_n(low, 2)} à "
-                                    f"{_n(high, 2)} %)")
+                _key_figure_anomaly(
+                    name,
+                    stated,
+                    None,
+                    "web_consistency",
+                    f"Écart publié {_n(stated, 2)} % hors de l'intervalle "
+                    f"permis par les valeurs arrondies ({_n(low, 2)} à "
+                    f"{_n(high, 2)} %)",
+                )
             )
     return found
 
@@ -998,10 +1018,16 @@ def _web_visits_rounding(tables, seg) -> list[Anomaly]:
     if ok:
         return []
     return [
-        Anomaly("web_visits", str(row["year"]), "visits", int(row["visits"]), None,
-                "web_consistency",
-                f"Visites annoncées {_n(row['visits'])} ; la statistique détaillée en compte "
-                f"{_n(exact)}")
+        Anomaly(
+            "web_visits",
+            str(row["year"]),
+            "visits",
+            int(row["visits"]),
+            None,
+            "web_consistency",
+            f"Visites annoncées {_n(row['visits'])} ; la statistique détaillée en compte "
+            f"{_n(exact)}",
+        )
     ]
 
 

@@ -33,8 +33,9 @@ def parse_years(text: str, root: Path | None = None) -> list[int]:
     for part in text.split(","):
         bounds = part.strip().split("-")
         if len(bounds) == 2:
-            first, last = (parse_year(b, root) if i == 0 else _digits(b) for i, b in
-                           enumerate(bounds))
+            first, last = (
+                parse_year(b, root) if i == 0 else _digits(b) for i, b in enumerate(bounds)
+            )
             if last < first:
                 raise argparse.ArgumentTypeError(f"empty range {part!r}")
             years += [parse_year(str(y), root) for y in range(first, last + 1)]
@@ -53,20 +54,22 @@ def cmd_check(args: argparse.Namespace) -> int:
     from .pipeline import check
 
     year = args.year
-    prepared = check(
-        config.raw_dir(year), config.reference_dir(), config.processed_dir(year), year
-    )
+    prepared = check(config.raw_dir(year), config.reference_dir(), config.processed_dir(year), year)
     for note in prepared.raw.notes:
         print(f"note: {note}")
     anomalies = prepared.anomalies
     coverage = "complete" if prepared.complete else "partial"
-    print(f"{year}: data valid ({coverage}); {len(anomalies)} anomalies "
-          f"({(anomalies['action'] == 'corrected').sum()} corrected, "
-          f"{(anomalies['action'] == 'flagged').sum()} flagged)")
+    print(
+        f"{year}: data valid ({coverage}); {len(anomalies)} anomalies "
+        f"({(anomalies['action'] == 'corrected').sum()} corrected, "
+        f"{(anomalies['action'] == 'flagged').sum()} flagged)"
+    )
     for row in anomalies.itertuples():
         fix = f" -> {row.corrected}" if row.action == "corrected" else ""
-        print(f"  [{row.action}] {row.table} | {row.key} | {row.field}: "
-              f"{row.published}{fix}\n      {row.rule}: {row.message}")
+        print(
+            f"  [{row.action}] {row.table} | {row.key} | {row.field}: "
+            f"{row.published}{fix}\n      {row.rule}: {row.message}"
+        )
     print(f"clean tables and anomalies.csv written to {config.processed_dir(year)}")
     return 0
 
@@ -74,7 +77,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from .build import build_year, print_summary
 
-    result = build_year(args.year, engine=args.engine, internal=args.internal)
+    result = build_year(
+        args.year, engine=args.engine, internal=args.internal, jobs=args.notebook_jobs or None
+    )
+    if not result.ok:
+        print(f"error: {result.error}", file=sys.stderr)
+        print(
+            f"the previous outputs in {config.build_dir(args.year)} are unchanged", file=sys.stderr
+        )
     print_summary([result])
     return 0 if result.ok else 1
 
@@ -96,12 +106,21 @@ def make_parser() -> argparse.ArgumentParser:
     check.set_defaults(func=cmd_check)
 
     build = sub.add_parser("build", help="build a year's report (HTML and PDF)")
-    build.add_argument("--year", type=parse_year, default=None,
-                       help="default: the latest year with data")
-    build.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto",
-                       help="auto: quarto when on PATH, else pandoc + Typst")
-    build.add_argument("--internal", action="store_true",
-                       help="internal edition for the board, with personal details")
+    build.add_argument(
+        "--year", type=parse_year, default=None, help="default: the latest year with data"
+    )
+    build.add_argument(
+        "--engine",
+        choices=("auto", "quarto", "pandoc"),
+        default="auto",
+        help="auto: quarto when on PATH, else pandoc + Typst",
+    )
+    build.add_argument(
+        "--internal",
+        action="store_true",
+        help="internal edition for the board, with personal details",
+    )
+    build.add_argument("--notebook-jobs", type=int, default=0, help=argparse.SUPPRESS)
     build.set_defaults(func=cmd_build)
 
     batch = sub.add_parser("batch", help="build several years")

@@ -26,8 +26,7 @@ def project_root() -> Path:
             if (folder / "_quarto.yml").is_file() and (folder / "data").is_dir():
                 return folder
     raise FileNotFoundError(
-        "cannot find the project root (a folder with _quarto.yml and data/); "
-        "set CAE_REPORT_ROOT"
+        "cannot find the project root (a folder with _quarto.yml and data/); set CAE_REPORT_ROOT"
     )
 
 

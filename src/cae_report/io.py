@@ -68,7 +68,7 @@ def decode(path: Path, raw: bytes) -> tuple[str, str]:
                 line2,
             ) from None
         if "\x00" in text:
-            raise DataError.one(path, "file holds NUL bytes: not a text CSV", line)
+            raise DataError.one(path, "file holds NUL bytes: not a text CSV", line) from None
         return text, "cp1252"
 
 
@@ -164,7 +164,9 @@ def _parse_column(path, frame, col, dialect, problems) -> pd.Series:
         cell = raw.strip()
         if cell == "":
             if not col.nullable:
-                problems.append(Problem(path, "empty cell where a value is required", line, col.name))
+                problems.append(
+                    Problem(path, "empty cell where a value is required", line, col.name)
+                )
             values.append(None)
             continue
         try:

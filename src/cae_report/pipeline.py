@@ -43,9 +43,7 @@ def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = F
 
 def prepare_year(year: int, *, internal: bool = False, root: Path | None = None) -> Prepared:
     """:func:`prepare` with the project's own paths (what notebooks call)."""
-    return prepare(
-        config.raw_dir(year, root), config.reference_dir(root), year, internal=internal
-    )
+    return prepare(config.raw_dir(year, root), config.reference_dir(root), year, internal=internal)
 
 
 def previous_year(year: int, root: Path | None = None) -> Prepared | None:
@@ -56,6 +54,29 @@ def previous_year(year: int, root: Path | None = None) -> Prepared | None:
         return prepare_year(year - 1, root=root)
     except DataError:
         return None
+
+
+def visits_history(year: int, root: Path | None = None) -> pd.DataFrame:
+    """Website visits of every year with data up to ``year`` (exact or as rounded in text)."""
+    from .audience import year_visits
+
+    rows = []
+    for y in config.available_years(root):
+        if y > year:
+            continue
+        try:
+            tables = prepare_year(y, root=root).tables
+        except DataError:
+            continue
+        visits, precision = year_visits(tables)
+        if visits is not None:
+            rows.append({"year": y, "visits": visits, "precision": precision})
+    return pd.DataFrame(rows, columns=["year", "visits", "precision"])
+
+
+def sector_mapping(root: Path | None = None) -> pd.DataFrame:
+    """The activity → sector mapping, kept as data (``data/reference/activity_sectors.csv``)."""
+    return pd.read_csv(config.reference_dir(root) / "activity_sectors.csv", dtype={"order": int})
 
 
 def write_processed(prepared: Prepared, out_dir: Path) -> list[Path]:

@@ -1,0 +1,382 @@
+"""French sentences and board-ready tables, built from computed results only.
+
+Every number the report prints goes through here or :mod:`cae_report.quality`:
+nothing is typed. Functions take the outputs of the analysis modules and return
+markdown strings or DataFrames of formatted strings (for ``display.table``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from .budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
+from .fr import (
+    fmt_count,
+    fmt_duration,
+    fmt_eur,
+    fmt_int,
+    fmt_num,
+    fmt_pct,
+    fmt_signed_eur,
+    month_name,
+)
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def no_data(topic: str, year: int) -> str:
+    """The one sentence a section without data shows instead of charts."""
+    return f"Les données de {year} ne comprennent pas {topic} : cette section est sans objet."
+
+
+def _signed_int(value) -> str:
+    return ("+" if value > 0 else "") + fmt_int(value)
+
+
+def signed_pct(value, decimals: int = 0) -> str:
+    return "non défini" if _missing(value) else fmt_pct(value, decimals, signed=True)
+
+
+# ---------------------------------------------------------------- movements
+
+
+def movements_text(s: dict, year: int) -> str:
+    """The headline paragraph on entrepreneurs: stock, flows, people accompanied."""
+    trend = (
+        "une apparente stabilité"
+        if abs(s["net_change"]) <= 0.02 * s["headcount_start"]
+        else ("une hausse" if s["net_change"] > 0 else "une baisse")
+    )
+    return (
+        f"La coopérative comptait {fmt_count(s['headcount_start'], 'entrepreneur')} au début de "
+        f"{year} et {fmt_int(s['headcount_end'])} à la fin de l'année, soit {trend} "
+        f"({_signed_int(s['net_change'])}). "
+        f"Elle a pourtant intégré {fmt_count(s['entries'], 'entrepreneur')} et en a vu sortir "
+        f"{fmt_int(s['exits'])} : {fmt_count(s['movements'], 'mouvement')} dans l'année, "
+        f"soit {fmt_pct(s['movement_rate_pct'], 1)} de l'effectif du début d'année. "
+        f"Au total, "
+        f"{fmt_count(s['accompanied'], 'entrepreneur accompagné', 'entrepreneurs accompagnés')}"
+        f" en {year}."
+    )
+
+
+FORECAST_LABELS = {
+    "entries": "Intégrations",
+    "exits": "Sorties",
+    "headcount_end": "Effectif en fin d'année",
+    "accompanied": "Entrepreneurs accompagnés",
+}
+
+
+def forecast_table(df: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Indicateur": df["indicator"].map(FORECAST_LABELS),
+            "Réalisé": df["actual"].map(fmt_int),
+            "Prévu": df["forecast"].map(fmt_int),
+            "Écart": df["gap"].map(_signed_int),
+            "Écart (%)": df["gap_pct"].map(signed_pct),
+        }
+    )
+
+
+def peaks_text(peaks: pd.DataFrame) -> str:
+    months = [
+        f"{month_name(int(r.month))} ({fmt_count(r.entries, 'entrée')}, "
+        f"{fmt_count(r.exits, 'sortie')})"
+        for r in peaks.itertuples()
+    ]
+    listed = ", ".join(months[:-1]) + " et " + months[-1] if len(months) > 1 else months[0]
+    return f"Les mois les plus chargés en mouvements ont été {listed}."
+
+
+def comparison_table(rows: list[tuple[str, object, object, str]]) -> pd.DataFrame:
+    """Figures of this year against the previous one: (label, current, previous, kind)."""
+    fmt = {"count": fmt_int, "pct": lambda v: fmt_pct(v, 1), "eur": fmt_eur}
+    out = []
+    for label, current, previous, kind in rows:
+        if _missing(current) or _missing(previous):
+            continue
+        change = (current - previous) / previous * 100 if previous else None
+        out.append(
+            {
+                "Indicateur": label,
+                "Cette année": fmt[kind](current),
+                "Année précédente": fmt[kind](previous),
+                "Évolution": signed_pct(change),
+            }
+        )
+    return pd.DataFrame(out, columns=["Indicateur", "Cette année", "Année précédente", "Évolution"])
+
+
+# ---------------------------------------------------------------- budget
+
+
+def budget_text(
+    totals: dict, net: float | None, structure: pd.DataFrame, personnel_pct: float | None
+) -> str:
+    charges, products = totals["charges_actual"], totals["products_actual"]
+    text = (
+        f"Les produits d'exploitation atteignent {fmt_eur(products)} pour "
+        f"{fmt_eur(totals['products_budget'])} prévus "
+        f"({signed_pct(_variance(products, totals['products_budget']))}), les charges "
+        f"{fmt_eur(charges)} pour {fmt_eur(totals['charges_budget'])} prévues "
+        f"({signed_pct(_variance(charges, totals['charges_budget']), 1)}). "
+        f"L'excédent d'exploitation est de {fmt_eur(totals['operating_surplus_actual'])}"
+        + (f" et le résultat net de {fmt_eur(net)}." if not _missing(net) else ".")
+    )
+    if not structure.empty:
+        parts = ", ".join(
+            f"{r.category.lower()} {fmt_pct(r.share_pct)}" for r in structure.itertuples()
+        )
+        text += f" Structure des produits : {parts}."
+    if not _missing(personnel_pct):
+        text += (
+            f" Les charges de personnel représentent {fmt_pct(personnel_pct)} des charges "
+            "d'exploitation."
+        )
+    return text
+
+
+def _variance(actual: float, budget: float) -> float | None:
+    return (actual - budget) / budget * 100 if budget else None
+
+
+def variance_table(lines: pd.DataFrame) -> pd.DataFrame:
+    """Every operating line: actual, budget, variance in € and %, material ones marked."""
+    return pd.DataFrame(
+        {
+            "Poste": [
+                f"{GROUP_LABELS.get(r.group, r.group)} — {r.label}" for r in lines.itertuples()
+            ],
+            "Réalisé": lines["actual"].map(lambda v: "—" if _missing(v) else fmt_eur(v)),
+            "Prévu": lines["budget"].map(fmt_eur),
+            "Écart": lines["variance_eur"].map(lambda v: "—" if _missing(v) else fmt_signed_eur(v)),
+            "Écart (%)": lines["variance_pct"].map(signed_pct),
+            "Significatif": lines["material"].map(lambda m: "oui" if m else ""),
+        }
+    )
+
+
+def groups_table(groups: pd.DataFrame) -> pd.DataFrame:
+    side = {"charges": "Charges", "products": "Produits"}
+    return pd.DataFrame(
+        {
+            "Groupe": [f"{side[r.side]} — {r.label}" for r in groups.itertuples()],
+            "Réalisé": groups["actual"].map(fmt_eur),
+            "Prévu": groups["budget"].map(fmt_eur),
+            "Écart": groups["variance_eur"].map(fmt_signed_eur),
+            "Écart (%)": groups["variance_pct"].map(lambda v: signed_pct(v, 1)),
+        }
+    )
+
+
+def material_text(lines: pd.DataFrame) -> str:
+    material = lines[lines["material"]].sort_values("variance_eur", key=abs, ascending=False)
+    rule = (
+        f"Un écart est jugé significatif à partir de {fmt_eur(MATERIALITY_EUR)} et "
+        f"{fmt_pct(MATERIALITY_PCT)} du prévisionnel (à partir de {fmt_eur(MATERIALITY_EUR)} "
+        "pour une ligne sans prévisionnel)."
+    )
+    if material.empty:
+        return rule + " Aucune ligne n'atteint ce seuil."
+    items = "; ".join(
+        f"{r.label} ({fmt_signed_eur(r.variance_eur)}, {signed_pct(r.variance_pct)})"
+        for r in material.itertuples()
+    )
+    return f"{rule} {fmt_count(len(material), 'ligne l’atteint', 'lignes l’atteignent')} : {items}."
+
+
+def leverage_text(
+    lev: dict,
+    contribution_pct: float | None,
+    grants: pd.DataFrame,
+    revenue: float | None = None,
+    revenue_growth_pct: float | None = None,
+) -> str:
+    parts = []
+    if not _missing(revenue):
+        growth = (
+            f" ({signed_pct(revenue_growth_pct)} sur un an, chiffre du rapport publié)"
+            if not _missing(revenue_growth_pct)
+            else ""
+        )
+        parts.append(f"Le chiffre d'affaires des entrepreneurs atteint {fmt_eur(revenue)}{growth}.")
+    if not _missing(lev.get("leverage")):
+        parts.append(
+            f"Pour {fmt_eur(1)} de subvention, la coopérative génère "
+            f"{fmt_eur(lev['leverage'], 1)} de recettes sociales et fiscales "
+            f"({fmt_eur(lev['receipts'])} de TVA reversée et de cotisations, pour "
+            f"{fmt_eur(lev['subsidies'])} de subventions)."
+        )
+    if not _missing(contribution_pct):
+        parts.append(
+            f"La contribution des entrepreneurs (mutualisation) représente "
+            f"{fmt_pct(contribution_pct, 1)} de leur chiffre d'affaires."
+        )
+    for r in grants.itertuples():
+        if not _missing(r.received) and r.remaining:
+            parts.append(
+                f"La subvention « {r.label} » est comptée pour {fmt_eur(r.granted)} accordés, "
+                f"mais seuls {fmt_eur(r.received, 2)} ont été reçus ; "
+                f"{fmt_eur(r.remaining, 2)} restent à percevoir."
+            )
+    return " ".join(parts)
+
+
+# ---------------------------------------------------------------- audience
+
+METRIC_LABELS = {
+    "pages_per_visit": "Pages par visite",
+    "avg_duration_s": "Durée moyenne d'une visite",
+    "bounce_pct": "Visites d'une seule page (rebond)",
+}
+
+
+def metric_value(metric: str, value: float) -> str:
+    if metric == "avg_duration_s":
+        return fmt_duration(value)
+    if metric == "bounce_pct":
+        return fmt_pct(value, 2)
+    return fmt_num(value, 2)
+
+
+def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Indicateur": targets["metric"].map(METRIC_LABELS),
+            "Objectif": [
+                ("> " if r.direction == "min" else "< ") + metric_value(r.metric, r.target)
+                for r in targets.itertuples()
+            ],
+            "Réalisé": [metric_value(r.metric, r.value) for r in targets.itertuples()],
+            "Atteint": targets["met"].map(lambda m: "oui" if m else "non"),
+            "Écart à l'objectif": targets["gap_pct"].map(lambda v: signed_pct(v)),
+        }
+    )
+
+
+def audience_text(web: dict, targets: pd.DataFrame, spam: pd.DataFrame) -> str:
+    text = (
+        f"Le site a reçu {fmt_count(web['visits'], 'visite')} de "
+        f"{fmt_count(web['visitors'], 'visiteur')} "
+        f"({fmt_count(web['pageviews'], 'page vue', 'pages vues')})."
+    )
+    if not spam.empty:
+        kept = spam.set_index("metric").loc["visits", "kept_pct"]
+        text += (
+            f" Ces chiffres excluent le trafic parasite : le filtre anti-spam conserve "
+            f"{fmt_pct(kept, 1)} des visites."
+        )
+    if not targets.empty:
+        met, total = int(targets["met"].sum()), len(targets)
+        if total == 1:
+            text += f" L'objectif d'audience {'est' if met else 'n’est pas'} atteint."
+        elif met == 0:
+            text += f" Aucun des {fmt_int(total)} objectifs d'audience n'est atteint."
+        elif met == total:
+            text += f" Les {fmt_int(total)} objectifs d'audience sont atteints."
+        else:
+            text += (
+                f" {fmt_int(met)} objectif{'s' if met > 1 else ''} d'audience sur "
+                f"{fmt_int(total)} {'est atteint' if met == 1 else 'sont atteints'}."
+            )
+    return text
+
+
+def yearly_text(yearly: pd.DataFrame) -> str:
+    rows = yearly.dropna(subset=["visits"])
+    if len(rows) < 2:
+        return ""
+    first, last = rows.iloc[0], rows.iloc[-1]
+    growth = (last["visits"] - first["visits"]) / first["visits"] * 100
+    rounded = (
+        " (valeurs arrondies pour les années antérieures)"
+        if (rows["precision"] == "rounded").any()
+        else ""
+    )
+    return (
+        f"Les visites sont passées de {fmt_int(first['visits'])} en {int(first['year'])} à "
+        f"{fmt_int(last['visits'])} en {int(last['year'])}, soit {signed_pct(growth)}{rounded}."
+    )
+
+
+def countries_text(countries: pd.DataFrame) -> str:
+    france = countries[countries["is_france"]]["share_pct"].sum()
+    return (
+        f"{fmt_pct(france, 1)} des sessions viennent de France (outre-mer compris), "
+        f"{fmt_pct(100 - france, 1)} de l'étranger ou d'une origine non déterminée."
+    )
+
+
+# ---------------------------------------------------------------- training and members
+
+
+def training_text(totals: dict) -> str:
+    return (
+        f"{fmt_count(totals['sessions'], 'action', 'actions')} de formation collective ont "
+        f"réuni {fmt_count(totals['attendance'], 'participant')} pour "
+        f"{fmt_int(totals['hours'])} heures-stagiaires."
+    )
+
+
+def activity_table(df: pd.DataFrame, first: str, label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            label: df[first],
+            "Sessions": df["sessions"].map(fmt_int),
+            "Heures-stagiaires": df["hours"].map(fmt_int),
+            "Participants": df["attendance"].map(fmt_int),
+        }
+    )
+
+
+def members_text(
+    by_status: pd.DataFrame, by_department: pd.DataFrame, by_sector: pd.DataFrame
+) -> str:
+    total = int(by_status["count"].sum())
+    statuses = ", ".join(f"{fmt_int(r.count)} « {r.status} »" for r in by_status.itertuples())
+    text = f"La liste de fin d'année compte {fmt_count(total, 'personne')} : {statuses}."
+    if not by_department.empty:
+        top = by_department.iloc[0]
+        text += (
+            f" {fmt_pct(top.share_pct)} résident dans le département {top.department} "
+            f"({top.department_code})."
+        )
+    if not by_sector.empty:
+        top = by_sector.iloc[0]
+        text += (
+            f" Le premier secteur d'activité est « {top.sector} » "
+            f"({fmt_count(top['count'], 'personne')})."
+        )
+    return text
+
+
+def count_table(df: pd.DataFrame, first: str, label: str) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            label: df[first],
+            "Nombre": df["count"].map(fmt_int),
+            "Part": df["share_pct"].map(lambda v: fmt_pct(v, 1)),
+        }
+    )
+
+
+UNIT_LABELS = {"pages_per_visit": "pages", "avg_duration_s": "secondes", "bounce_pct": "%"}
+
+
+def targets_chart_data(targets: pd.DataFrame) -> pd.DataFrame:
+    """The columns the bullet chart wants, with French labels."""
+    return pd.DataFrame(
+        {
+            "metric_label": targets["metric"].map(METRIC_LABELS),
+            "value": targets["value"],
+            "target": targets["target"],
+            "direction": targets["direction"],
+            "unit_label": targets["metric"].map(UNIT_LABELS),
+        }
+    )

@@ -1,0 +1,68 @@
+"""Publishing: executed notebooks → one merged notebook → self-contained HTML and PDF.
+
+The notebooks are executed once (papermill) before this stage; rendering never re-executes
+them. Two interchangeable engines render the same merged notebook:
+
+* ``quarto``: ``quarto render`` (Quarto ≥ 1.4, when installed);
+* ``pandoc``: pandoc + Typst from Python wheels, the engines Quarto itself drives, with a Lua
+  filter that honours the Quarto cell options the report uses.
+
+Both read their options from ``_quarto.yml``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from .assemble import RenderError, assemble, chapters, load_config
+
+ENGINES = ("pandoc", "quarto")
+
+__all__ = ["ENGINES", "RenderError", "chapters", "render"]
+
+
+def render(
+    executed_notebooks: list[Path],
+    out_dir: Path,
+    year: int,
+    engine: str,
+    root: Path,
+    *,
+    keep_intermediates: bool = False,
+) -> dict[str, Path]:
+    """Render the report of ``year`` from executed notebooks (already in chapter order).
+
+    Writes ``rapport-<year>.ipynb`` (the merged notebook), ``rapport-<year>.html`` and
+    ``rapport-<year>.pdf`` into ``out_dir`` and returns their paths under the keys ``ipynb``,
+    ``html`` and ``pdf``. ``root`` is the project folder holding ``_quarto.yml``. Intermediate
+    files (Typst source, images, plotly.js include) are written to ``out_dir/.render-<year>/``
+    and removed on success unless ``keep_intermediates``; they stay after a failure, to debug.
+
+    Raises :class:`RenderError` naming the failed step, with pandoc's/Typst's/Quarto's stderr.
+    """
+    if engine not in ENGINES:
+        raise RenderError("choose engine", f"unknown engine {engine!r} (expected one of {ENGINES})")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    config = load_config(Path(root))
+    stem = f"rapport-{year}"
+    merged = out_dir / f"{stem}.ipynb"
+    front = assemble([Path(p) for p in executed_notebooks], merged, year=year, config=config)
+    tmp = out_dir / f".render-{year}"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir(parents=True)
+    html, pdf = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+    if engine == "pandoc":
+        from . import pandoc_engine
+
+        pandoc_engine.render_html(merged, html, config=config, front=front, tmp=tmp)
+        pandoc_engine.render_pdf(merged, pdf, config=config, front=front, tmp=tmp)
+    else:
+        from . import quarto_engine
+
+        quarto_engine.render(merged, html, pdf, root=Path(root), config=config, tmp=tmp)
+    if not keep_intermediates:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return {"ipynb": merged, "html": html, "pdf": pdf}

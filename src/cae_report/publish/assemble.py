@@ -1,0 +1,316 @@
+"""Merge the executed chapter notebooks into the one notebook both renderers read.
+
+Quarto and pandoc both render a single ``rapport-<year>.ipynb`` made here, so that the two
+engines see exactly the same cells and outputs:
+
+* a leading raw cell holds the YAML front matter (title, subtitle, dates): the year-dependent
+  metadata lives in the document, the year-independent one in ``_quarto.yml``;
+* the papermill ``parameters`` / ``injected-parameters`` cells are dropped;
+* debugging noise (stdout/stderr streams, ``execute_result``, errors) is removed unless the
+  cell's options ask for it, because Quarto would otherwise print it;
+* each chart gets a ``#| fig-alt:`` option from its ``text/plain`` alt text (Quarto puts
+  ``fig-alt`` on the image; our Lua filter reads the same option), and its plotly ``<div>`` id
+  is prefixed with ``plotly-`` so that it cannot clash with the figure's own id (the
+  ``fig-…`` label): two elements with one id would make ``Plotly.newPlot`` draw into the
+  ``<figure>`` instead of the chart's ``<div>``;
+* the output is deterministic: papermill/nbclient timestamps and execution counts are
+  removed and cell ids are derived from the position (chapter, cell), so the same executed
+  notebooks always give the same bytes.
+
+This module also holds what both engines share: reading ``_quarto.yml``, the cell-option
+parser and :class:`RenderError`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import yaml
+
+QUARTO_CONFIG = "_quarto.yml"
+_OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
+_PLOTLY_DIV = re.compile(r'<div id="([^"]+)" class="plotly-graph-div"')
+_HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+
+
+class RenderError(RuntimeError):
+    """A rendering step failed; the message names the step and carries the tool's stderr."""
+
+    def __init__(self, step: str, detail: str = "") -> None:
+        self.step = step
+        self.detail = detail.strip()
+        message = f"rendering failed at step '{step}'"
+        if self.detail:
+            message += f":\n{self.detail}"
+        super().__init__(message)
+
+
+# --- project configuration --------------------------------------------------------------------
+
+
+def load_config(root: Path) -> dict[str, Any]:
+    """``_quarto.yml`` as a dict: the one place for title, chapter order and format options."""
+    path = Path(root) / QUARTO_CONFIG
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RenderError("read _quarto.yml", f"no {QUARTO_CONFIG} in {root}") from None
+    except yaml.YAMLError as exc:
+        raise RenderError("read _quarto.yml", str(exc)) from None
+    if not isinstance(data, dict):
+        raise RenderError("read _quarto.yml", f"{path} is not a YAML mapping")
+    return data
+
+
+def report_settings(config: dict[str, Any]) -> dict[str, Any]:
+    """The ``cae-report:`` section of ``_quarto.yml`` (our own keys, ignored by Quarto)."""
+    settings = config.get("cae-report") or {}
+    return settings if isinstance(settings, dict) else {}
+
+
+def chapters(root: Path, config: dict[str, Any] | None = None) -> list[Path]:
+    """The chapter notebooks in report order, from ``cae-report: chapters:`` in ``_quarto.yml``."""
+    cfg = config if config is not None else load_config(root)
+    names = report_settings(cfg).get("chapters") or []
+    return [Path(root) / name for name in names]
+
+
+# --- cell options -----------------------------------------------------------------------------
+
+
+def parse_cell_options(source: str) -> tuple[dict[str, Any], str]:
+    """Split a code cell into its Quarto ``#|`` options (YAML) and the remaining code.
+
+    Only the leading ``#|`` lines count, as in Quarto. Invalid YAML gives no options rather
+    than an error: rendering must not fail on a comment, and the Lua filter behaves the same.
+    """
+    lines = source.splitlines()
+    option_lines: list[str] = []
+    for line in lines:
+        match = _OPTION_LINE.match(line)
+        if not match:
+            break
+        option_lines.append(match.group(1))
+    rest = "\n".join(lines[len(option_lines) :])
+    if not option_lines:
+        return {}, rest
+    try:
+        options = yaml.safe_load("\n".join(option_lines))
+    except yaml.YAMLError:
+        return {}, rest
+    return (options if isinstance(options, dict) else {}), rest
+
+
+def _cell_tags(cell: Any) -> set[str]:
+    return set(cell.get("metadata", {}).get("tags", []) or [])
+
+
+# --- front matter -----------------------------------------------------------------------------
+
+
+def _format_template(template: str, year: int) -> str:
+    return template.format(year=year, next_year=year + 1)
+
+
+def _execution_date(notebooks: list[Path]) -> dt.date | None:
+    """The day the notebooks were executed (papermill metadata), the latest of them."""
+    dates: list[dt.date] = []
+    for path in notebooks:
+        try:
+            meta = json.loads(Path(path).read_text(encoding="utf-8")).get("metadata", {})
+        except (OSError, ValueError):
+            continue
+        stamp = (meta.get("papermill") or {}).get("end_time") or ""
+        try:
+            dates.append(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")).date())
+        except ValueError:
+            continue
+    return max(dates) if dates else None
+
+
+def report_date(config: dict[str, Any], year: int, notebooks: list[Path]) -> dt.date:
+    """The publication date printed on the cover, never "now" (two renders must agree).
+
+    In order: ``cae-report: date:`` in ``_quarto.yml`` (fixed publication date), then
+    ``SOURCE_DATE_EPOCH`` (the reproducible-builds convention), then the day the notebooks
+    were executed (papermill), then the day the newest notebook file was written.
+    """
+    configured = report_settings(config).get("date")
+    if configured:
+        text = _format_template(str(configured), year)
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            raise RenderError(
+                "read _quarto.yml", f"cae-report: date: {text!r} is not an ISO date (YYYY-MM-DD)"
+            ) from None
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.strip().isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    executed = _execution_date(notebooks)
+    if executed:
+        return executed
+    mtimes = [Path(p).stat().st_mtime for p in notebooks if Path(p).exists()]
+    if mtimes:
+        return dt.datetime.fromtimestamp(max(mtimes), tz=dt.UTC).date()
+    return dt.date(year + 1, 1, 1)
+
+
+def front_matter(config: dict[str, Any], year: int, notebooks: list[Path]) -> dict[str, Any]:
+    """The document metadata that depends on the year: subtitle and dates (ISO).
+
+    ``date`` is ISO so that Quarto formats it with ``date-format`` in the document language;
+    ``date-iso`` is repeated for the Typst templates, which set the PDF's date from it.
+    """
+    settings = report_settings(config)
+    when = report_date(config, year, notebooks)
+    matter: dict[str, Any] = {}
+    if config.get("title"):
+        matter["title"] = str(config["title"])
+    subtitle = settings.get("subtitle", "{year}")
+    if subtitle:
+        matter["subtitle"] = _format_template(str(subtitle), year)
+    matter["date"] = when.isoformat()
+    matter["date-iso"] = when.isoformat()
+    return matter
+
+
+# --- merging ----------------------------------------------------------------------------------
+
+
+def _keep_output(output: dict[str, Any], options: dict[str, Any]) -> bool:
+    """Whether an output belongs in the report (the same rule as the Lua filter).
+
+    stdout and ``execute_result`` only with an explicit ``output: true`` (``asis`` is about
+    the markdown output, not a licence for prints), stderr with ``warning: true``, errors
+    with ``error: true``; ``display_data`` unless ``output: false``.
+    """
+    kind = output.get("output_type")
+    shown = options.get("output", None)
+    if shown is False or options.get("include") is False:
+        return False
+    if kind == "stream":
+        if output.get("name") == "stderr":
+            return options.get("warning") is True
+        return shown is True
+    if kind == "execute_result":
+        return shown is True
+    if kind == "error":
+        return options.get("error") is True
+    return True
+
+
+def _yaml_scalar(text: str) -> str:
+    """A one-line YAML double-quoted scalar (JSON strings are valid YAML)."""
+    return json.dumps(" ".join(text.split()), ensure_ascii=False)
+
+
+def _plain_text(data: dict[str, Any]) -> str:
+    value = data.get("text/plain", "")
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _fix_chart(cell: Any, options: dict[str, Any]) -> None:
+    """Give a chart cell its ``fig-alt`` option and a plotly div id distinct from its label."""
+    for output in cell.get("outputs", []):
+        data = output.get("data") or {}
+        html = data.get("text/html")
+        if html is not None:
+            text = "".join(html) if isinstance(html, list) else str(html)
+            for div_id in set(_PLOTLY_DIV.findall(text)):
+                if not div_id.startswith("plotly-"):
+                    text = text.replace(f'"{div_id}"', f'"plotly-{div_id}"')
+            data["text/html"] = text
+    label = str(options.get("label", ""))
+    if not label.startswith("fig-") or "fig-alt" in options:
+        return
+    alts = [
+        _plain_text(o["data"])
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "display_data"
+        and any(k.startswith("image/") or k == "text/html" for k in o.get("data", {}))
+        and _plain_text(o["data"]).strip()
+    ]
+    if not alts:
+        return
+    lines = cell.source.splitlines()
+    last_option = max(i for i, line in enumerate(lines) if _OPTION_LINE.match(line))
+    lines.insert(last_option + 1, f"#| fig-alt: {_yaml_scalar(alts[0])}")
+    cell.source = "\n".join(lines)
+
+
+def _clean_cell(cell: Any, cell_id: str) -> Any | None:
+    """A deterministic copy of ``cell`` for the merged notebook, or None to drop it."""
+    if _cell_tags(cell) & _HIDDEN_TAGS:
+        return None
+    new = copy.deepcopy(cell)
+    new["id"] = cell_id
+    metadata = {k: v for k, v in new.get("metadata", {}).items() if k in ("tags",)}
+    new["metadata"] = metadata
+    if new.cell_type != "code":
+        return new
+    options, _ = parse_cell_options(new.source)
+    if options.get("include") is False:
+        return None
+    new["execution_count"] = None
+    outputs = []
+    for output in new.get("outputs", []):
+        if not _keep_output(output, options):
+            continue
+        if output.get("output_type") == "execute_result":
+            output["execution_count"] = None
+        outputs.append(output)
+    new["outputs"] = outputs
+    if options:
+        _fix_chart(new, options)
+    return new
+
+
+def assemble(
+    executed_notebooks: list[Path],
+    out_path: Path,
+    *,
+    year: int,
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """Write the merged notebook to ``out_path``; return its front matter (a dict).
+
+    The notebooks are taken in the order given (the caller orders them by
+    ``cae-report: chapters:``). The first notebook's kernelspec is kept: Quarto needs the
+    language to read ``#|`` options.
+    """
+    if not executed_notebooks:
+        raise RenderError("assemble", "no executed notebook to render")
+    matter = front_matter(config, year, executed_notebooks)
+    merged = nbformat.v4.new_notebook()
+    front = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
+    merged.cells.append(nbformat.v4.new_raw_cell(f"---\n{front}---"))
+    merged.cells[0]["id"] = "front-matter"
+    kernelspec: dict[str, Any] | None = None
+    for chapter, path in enumerate(executed_notebooks, start=1):
+        try:
+            nb = nbformat.read(str(path), as_version=4)
+        except (OSError, ValueError) as exc:
+            raise RenderError("assemble", f"cannot read {path}: {exc}") from None
+        kernelspec = kernelspec or nb.metadata.get("kernelspec")
+        for index, cell in enumerate(nb.cells):
+            cleaned = _clean_cell(cell, f"ch{chapter:02d}-{index:03d}")
+            if cleaned is not None:
+                merged.cells.append(cleaned)
+    merged.metadata = {
+        "kernelspec": kernelspec
+        or {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": (kernelspec or {}).get("language", "python")},
+    }
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(merged, version=4)
+    out_path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    return matter

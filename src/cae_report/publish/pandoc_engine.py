@@ -1,0 +1,279 @@
+"""Render the merged notebook without Quarto: pandoc for HTML, pandoc + Typst for the PDF.
+
+These are the engines Quarto itself drives, so the report looks the same whichever renderer
+built it. Pandoc comes from the ``pypandoc-binary`` wheel and Typst from the ``typst`` wheel
+(compiled in-process), so nothing needs installing on the machine.
+
+Format options are read from ``_quarto.yml`` (the one place for them) and translated: the keys
+that are pandoc flags (``toc``, ``number-sections``, ``embed-resources``) become flags, the
+rest become pandoc metadata, which our templates read as variables. The notebook-specific
+behaviour (cell options, MIME choice, cross-references) is in ``quarto_options.lua``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .assemble import RenderError
+
+PUBLISH_DIR = Path(__file__).resolve().parent
+LUA_FILTER = PUBLISH_DIR / "quarto_options.lua"
+HTML_TEMPLATE = PUBLISH_DIR / "template.html"
+HTML_CSS = PUBLISH_DIR / "report.css"
+TYPST_TEMPLATE = PUBLISH_DIR / "template.typ"
+
+READER = "ipynb+raw_markdown"
+"""Markdown cells come raw, and the filter parses them (and text/markdown outputs) with pandoc's
+full markdown reader, as Quarto does (citations for ``@fig-x``, footnotes, divs)."""
+
+PANDOC_TIMEOUT_S = 300
+
+# Keys of _quarto.yml that are Quarto's own business, not document metadata.
+_NOT_METADATA = {"project", "format", "cae-report", "jupyter", "engine", "knitr"}
+# Format options that are pandoc command-line flags or Quarto-only, not template variables.
+_NOT_VARIABLES = {
+    "toc",
+    "toc-depth",
+    "number-sections",
+    "embed-resources",
+    "self-contained",
+    "theme",
+    "template",
+    "template-partials",
+    "include-in-header",
+    "keep-typ",
+    "toc-location",
+}
+
+
+def pandoc_executable() -> str:
+    """The pandoc binary shipped in the pypandoc-binary wheel (else one on PATH)."""
+    try:
+        import pypandoc
+
+        return pypandoc.get_pandoc_path()
+    except (ImportError, OSError):
+        found = shutil.which("pandoc")
+        if found:
+            return found
+    raise RenderError("find pandoc", "pandoc not found: install pypandoc-binary")
+
+
+def french_date(iso: str) -> str:
+    """``2025-06-01`` → ``1er juin 2025``, as printed on the cover (Quarto's date-format long)."""
+    from cae_report.fr import fmt_date
+
+    return fmt_date(dt.date.fromisoformat(iso))
+
+
+def pandoc_settings(
+    config: dict[str, Any], fmt: str, front: dict[str, Any]
+) -> tuple[dict[str, Any], list[str]]:
+    """Translate ``_quarto.yml`` (+ the front matter) into pandoc metadata and flags for ``fmt``.
+
+    ``fmt`` is a key of ``format:`` (``html`` or ``typst``). Returns ``(metadata, flags)``.
+    """
+    options: dict[str, Any] = dict((config.get("format") or {}).get(fmt) or {})
+    meta: dict[str, Any] = {k: v for k, v in config.items() if k not in _NOT_METADATA}
+    meta.update({k: v for k, v in options.items() if k not in _NOT_VARIABLES})
+    meta.update(front)
+    language = config.get("language") or {}
+    if isinstance(language, dict) and language.get("toc-title-document"):
+        meta["toc-title"] = language["toc-title-document"]
+    if front.get("date"):
+        meta["date"] = french_date(str(front["date"]))
+    flags: list[str] = []
+    if options.get("toc"):
+        flags.append("--toc")
+        flags.append(f"--toc-depth={int(options.get('toc-depth', 3))}")
+    if options.get("number-sections") and fmt == "html":
+        flags.append("--number-sections")
+    if fmt == "html" and (options.get("embed-resources") or options.get("self-contained")):
+        flags.append("--embed-resources")
+    return meta, flags
+
+
+def _run_pandoc(step: str, args: list[str], cwd: Path) -> None:
+    command = [pandoc_executable(), *args]
+    try:
+        proc = subprocess.run(
+            command, cwd=cwd, capture_output=True, text=True, timeout=PANDOC_TIMEOUT_S
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(step, f"pandoc took more than {PANDOC_TIMEOUT_S} s") from None
+    except OSError as exc:
+        raise RenderError(step, f"cannot run pandoc: {exc}") from None
+    if proc.returncode != 0:
+        raise RenderError(step, f"pandoc exited with {proc.returncode}:\n{proc.stderr}")
+    if proc.stderr.strip():
+        for line in proc.stderr.strip().splitlines():
+            print(f"[{step}] {line}", file=sys.stderr)
+
+
+def _write_metadata(path: Path, meta: dict[str, Any]) -> Path:
+    path.write_text(
+        yaml.safe_dump(meta, allow_unicode=True, sort_keys=True, width=1000), encoding="utf-8"
+    )
+    return path
+
+
+PLOTLY_LOCALE_FR: dict[str, Any] = {
+    "moduleType": "locale",
+    "name": "fr",
+    # The messages plotly.js shows (mode bar tooltips, notices), in French. Number
+    # separators are not set here: each chart's layout.separators carries them.
+    "dictionary": {
+        "Autoscale": "Échelle automatique",
+        "Box Select": "Sélection rectangulaire",
+        "Compare data on hover": "Comparer les données au survol",
+        "Double-click on legend to isolate one trace": (
+            "Double-cliquer sur la légende pour isoler une série"
+        ),
+        "Double-click to zoom back out": "Double-cliquer pour revenir à la vue d'ensemble",
+        "Download plot": "Télécharger le graphique",
+        "Download plot as a PNG": "Télécharger le graphique en PNG",
+        "Download plot as JSON": "Télécharger le graphique en JSON",
+        "Image download succeeded": "Image téléchargée",
+        "JSON download succeeded": "Fichier JSON téléchargé",
+        "Lasso Select": "Sélection au lasso",
+        "Pan": "Déplacer",
+        "Preparing image - this may take a few seconds": (
+            "Préparation de l'image, quelques secondes…"
+        ),
+        "Reset": "Réinitialiser",
+        "Reset axes": "Réinitialiser les axes",
+        "Reset view": "Réinitialiser la vue",
+        "Reset views": "Réinitialiser les vues",
+        "Share chart...": "Partager le graphique…",
+        "Show closest data on hover": "Afficher la donnée la plus proche au survol",
+        "Sorry, there was a problem downloading your image!": (
+            "Désolé, le téléchargement de l'image a échoué."
+        ),
+        "Sorry, there was a problem downloading your JSON file!": (
+            "Désolé, le téléchargement du fichier JSON a échoué."
+        ),
+        "Toggle Spike Lines": "Afficher ou masquer les lignes de repère",
+        "Toggle show closest data on hover": "Afficher ou non la donnée la plus proche",
+        "Zoom": "Zoomer",
+        "Zoom in": "Zoom avant",
+        "Zoom out": "Zoom arrière",
+    },
+    "format": {
+        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
+        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
+        "months": (
+            "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
+        ).split(),
+        "shortMonths": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
+        "date": "%d/%m/%Y",
+    },
+}
+"""plotly.js locale ``fr``, registered once after plotly.js; the charts ask for it with
+``config.locale`` (:data:`cae_report.charts.PLOTLY_CONFIG`)."""
+
+
+def plotly_header(path: Path) -> Path:
+    """Write plotly.js, from the installed plotly package, as a ``<script>`` for the head.
+
+    Inserted once in the page; every chart's ``text/html`` only calls ``Plotly.newPlot``.
+    The French locale is registered right after it, before any chart is drawn.
+    """
+    import json
+
+    from plotly.offline import get_plotlyjs
+
+    script = get_plotlyjs()
+    if "</script" in script.lower():
+        raise RenderError("plotly.js", "plotly.js contains a closing script tag")
+    locale = json.dumps(PLOTLY_LOCALE_FR, ensure_ascii=True, sort_keys=True)
+    path.write_text(
+        '<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>\n'
+        f'<script type="text/javascript">{script}</script>\n'
+        f'<script type="text/javascript">Plotly.register({locale});</script>\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def render_html(
+    merged: Path, out_html: Path, *, config: dict[str, Any], front: dict[str, Any], tmp: Path
+) -> Path:
+    """Self-contained HTML: interactive plotly charts, plotly.js once in the head, no CDN."""
+    tmp.mkdir(parents=True, exist_ok=True)
+    meta, flags = pandoc_settings(config, "html", front)
+    meta_file = _write_metadata(tmp / "metadata-html.yml", meta)
+    header = plotly_header(tmp / "plotly-header.html")
+    args = [
+        str(merged),
+        f"--from={READER}",
+        "--to=html5",
+        "--standalone",
+        f"--template={HTML_TEMPLATE}",
+        f"--css={HTML_CSS}",
+        "--ipynb-output=all",
+        f"--lua-filter={LUA_FILTER}",
+        f"--metadata-file={meta_file}",
+        f"--include-in-header={header}",
+        "--wrap=none",
+        *flags,
+        f"--output={out_html}",
+    ]
+    _run_pandoc("pandoc → html", args, cwd=tmp)
+    return out_html
+
+
+def _epoch(iso: str | None) -> int | None:
+    if not iso:
+        return None
+    day = dt.date.fromisoformat(str(iso))
+    return int(dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC).timestamp())
+
+
+def render_pdf(
+    merged: Path, out_pdf: Path, *, config: dict[str, Any], front: dict[str, Any], tmp: Path
+) -> Path:
+    """PDF through Typst: pandoc writes the Typst source, the typst module compiles it.
+
+    Only the fonts embedded in Typst are used (system fonts ignored), so the PDF is the same
+    on every machine; its date comes from the metadata, so two renders give the same bytes.
+    """
+    import typst
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    meta, flags = pandoc_settings(config, "typst", front)
+    meta["cae-media-dir"] = str(tmp / "media")
+    meta_file = _write_metadata(tmp / "metadata-typst.yml", meta)
+    source = tmp / f"{out_pdf.stem}.typ"
+    args = [
+        str(merged),
+        f"--from={READER}",
+        "--to=typst",
+        "--standalone",
+        f"--template={TYPST_TEMPLATE}",
+        "--ipynb-output=all",
+        f"--lua-filter={LUA_FILTER}",
+        f"--metadata-file={meta_file}",
+        "--extract-media=media",
+        "--wrap=preserve",
+        *flags,
+        f"--output={source}",
+    ]
+    _run_pandoc("pandoc → typst", args, cwd=tmp)
+    try:
+        typst.compile(
+            str(source),
+            output=str(out_pdf),
+            root=str(tmp),
+            ignore_system_fonts=True,
+            timestamp=_epoch(front.get("date-iso")),
+        )
+    except Exception as exc:  # typst.TypstError and friends carry the diagnostics
+        raise RenderError("typst compile", f"{source}:\n{exc}") from None
+    return out_pdf

@@ -1,0 +1,73 @@
+"""The source notebooks: thin, parameterised, committed without outputs, and the nbval
+reference copies (tests/nbval, tests/fixtures/synthetic/nbval) in step with them.
+
+nbval itself runs on those reference copies (``--nbval-lax`` in pyproject): every cell is
+re-executed for 2016, 2015 and the synthetic year 2031, and the key-figure cells
+(``# NBVAL_CHECK_OUTPUT``) must print what the reviewed references hold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+REFERENCES = [
+    ROOT / "tests" / "nbval" / "2016",
+    ROOT / "tests" / "nbval" / "2015",
+    ROOT / "tests" / "fixtures" / "synthetic" / "nbval" / "2031",
+]
+
+
+def code_cells(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code" and "injected-parameters" not in c.metadata.get("tags", [])
+    ]
+
+
+def test_every_chapter_is_a_notebook_of_the_report():
+    import yaml
+
+    chapters = yaml.safe_load((ROOT / "_quarto.yml").read_text())["cae-report"]["chapters"]
+    assert [ROOT / c for c in chapters] == SOURCES
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_source_notebook_is_committed_without_outputs(path):
+    nb = nbformat.read(path, as_version=4)
+    assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
+    assert not any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+def test_one_parameters_cell_with_a_typed_default_then_validation(path):
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and tagged[0].source.strip() == "year: int = 2016"
+    assert code[0] is tagged[0]
+    assert "check_parameters(year)" in code[1].source
+
+
+@pytest.mark.parametrize("folder", REFERENCES, ids=lambda p: p.name)
+def test_nbval_references_match_the_source_notebooks(folder):
+    for source in SOURCES:
+        reference = folder / source.name
+        assert reference.is_file(), f"{reference} missing: run `make nbval-refs`"
+        assert code_cells(reference) == code_cells(source), (
+            f"{reference} is stale: run `make nbval-refs` and review the diff"
+        )
+
+
+@pytest.mark.parametrize("folder", REFERENCES, ids=lambda p: p.name)
+def test_every_notebook_has_a_checked_key_figure_cell(folder):
+    for reference in sorted(folder.glob("*.ipynb")):
+        nb = nbformat.read(reference, as_version=4)
+        checked = [c for c in nb.cells if "NBVAL_CHECK_OUTPUT" in c.get("source", "")]
+        assert checked and all(c.outputs for c in checked), reference
