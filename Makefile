@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 YEAR   ?=
 ENGINE ?= auto
 
-.PHONY: install report check batch test lint format clean-build benchmark nbval-refs lock
+.PHONY: install system-deps report check batch test lint format clean-build benchmark nbval-refs lock
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,36 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## What the browser and PDF tests need outside Python (tests/test_browser.py,
+## tests/test_accessibility.py): Debian's chromium (driven by playwright, which never downloads
+## a browser), pdfinfo (poppler-utils) and npm. Installs only what is missing, so it is quick
+## when everything is there; not root: says what is missing and goes on (those tests skip).
+CHROMIUM := /usr/bin/chromium
+AXE      := node_modules/axe-core/axe.min.js
+
+system-deps:
+	@missing=""; \
+	[ -x $(CHROMIUM) ] || missing="$$missing chromium"; \
+	command -v pdfinfo >/dev/null 2>&1 || missing="$$missing poppler-utils"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -z "$$missing" ]; then \
+	  exit 0; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "system-deps: not root, not installing:$$missing (apt-get install -y$$missing);" \
+	    "the tests that need them will skip"; \
+	else \
+	  echo "system-deps: apt-get install$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+## axe-core (accessibility rules run in the browser) at the version of package-lock.json.
+$(AXE): package.json package-lock.json | system-deps
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+	  echo "npm not found: axe-core not installed; the accessibility test will skip"; \
+	fi
 
 ## Build the default year's report (latest year with data) into _build/<year>/.
 report: install
@@ -27,7 +57,7 @@ check: install
 batch: install
 	$(BIN)/cae-report batch --years 2013-2016 --jobs 2
 
-test: install
+test: install system-deps $(AXE)
 	$(BIN)/python -m pytest
 
 lint: install

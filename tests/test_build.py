@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import cli, make_root
 from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,33 +36,8 @@ CHAPTERS = (
     "Le budget",
     "Le site internet",
     "Formation et membres",
+    "Annexe",
 )
-
-
-def make_root(tmp: Path) -> Path:
-    """A copy of what a build reads: config, notebooks, data, Typst partials."""
-    root = tmp / "project"
-    root.mkdir()
-    shutil.copy(ROOT / "_quarto.yml", root)
-    shutil.copytree(ROOT / "notebooks", root / "notebooks")
-    shutil.copytree(ROOT / "data" / "raw", root / "data" / "raw")
-    shutil.copytree(ROOT / "data" / "reference", root / "data" / "reference")
-    shutil.copytree(
-        ROOT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
-    )
-    return root
-
-
-def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
-    env.pop("SOURCE_DATE_EPOCH", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cae_report.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=root,
-    )
 
 
 def digest(folder: Path) -> dict[str, str]:
@@ -75,12 +48,9 @@ def digest(folder: Path) -> dict[str, str]:
     }
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = make_root(tmp_path_factory.mktemp("build"))
-    proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
-    assert proc.returncode == 0, proc.stderr
-    return root, root / "_build" / "2016", proc
+@pytest.fixture
+def built(built_2016):
+    return built_2016
 
 
 def squash(text: str) -> str:
@@ -90,7 +60,13 @@ def squash(text: str) -> str:
 
 def test_build_writes_every_output(built):
     _, out, proc = built
-    for name in ("rapport-2016.html", "rapport-2016.pdf", "indicators.json", "anomalies.csv"):
+    for name in (
+        "rapport-2016.html",
+        "rapport-2016.pdf",
+        "indicators.json",
+        "anomalies.csv",
+        "provenance.json",
+    ):
         assert (out / name).is_file(), name
     assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
         p.name for p in (ROOT / "notebooks").glob("*.ipynb")

@@ -557,6 +557,59 @@ def test_bar_chart_custom_formatter_in_labels_and_hover():
     assert list(chart.plotly.data[0].customdata) == [f"84{NBSP}h", f"42,5{NBSP}h"]
 
 
+# --- what the reader sees ---------------------------------------------------------------------
+
+
+def _legend_texts(chart: Chart) -> list[str]:
+    return [t.get_text() for legend in chart.mpl.legends for t in legend.get_texts()]
+
+
+def test_legends_only_name_what_is_drawn(yearly, targets):
+    rounded_only = yearly[yearly["precision"] == "rounded"]
+    assert _legend_texts(charts.web_trend_chart(rounded_only)) == ["Valeur publiée arrondie (≈)"]
+    assert "Valeur exacte" in _legend_texts(charts.web_trend_chart(yearly))
+    none_met = targets.assign(value=[2.0, 100.0, 70.0])
+    assert _legend_texts(charts.targets_chart(none_met)) == ["Objectif non atteint", "Objectif"]
+    assert [t.name for t in charts.targets_chart(none_met).plotly.data] == [
+        "Objectif non atteint",
+        "Objectif",
+    ]
+
+
+def test_negative_labels_are_drawn_with_a_minus_sign(lines, steps):
+    minus = "\u2212"
+    chart = charts.variance_chart(lines)
+    assert chart.data["text"].str.startswith("-").any()  # the data keep fr's U+002D
+    drawn = [t.get_text() for t in chart.mpl.axes[0].texts]
+    assert f"{minus}20{NNBSP}000{NBSP}€ ({minus}7{NNBSP}%)" in drawn
+    assert not any(t.startswith("-") for t in drawn)
+    assert any(t.startswith(minus) for t in chart.plotly.data[0].text)
+    ticks = charts.waterfall_chart(steps).mpl.axes[0].xaxis.get_major_formatter()
+    assert ticks(-20000, 0) == f"{minus}20{NNBSP}000{NBSP}€"
+    assert charts._drawn_text("2016-12, -3 et (-4)") == f"2016-12, {minus}3 et ({minus}4)"
+
+
+def test_long_category_labels_take_two_lines_and_keep_the_full_name_on_hover(lines):
+    long_label = "Région PACA – Dispositif territorial d'accompagnement des créateurs d'activités"
+    data = lines.assign(label=[long_label, *lines["label"].iloc[1:]])
+    chart = charts.variance_chart(data)
+    ticks = [t.get_text() for t in chart.mpl.axes[0].get_yticklabels()]
+    cut = next(t for t in ticks if t.startswith("Région"))
+    assert cut.count("\n") == 1 and cut.endswith("…")
+    hover = [h for trace in chart.plotly.data for h in trace.hovertext]
+    assert long_label in hover
+    # labels that would be cut the same are wrapped in full, never merged
+    same_start = pd.DataFrame({"c": [long_label + " A", long_label + " B"], "v": [1, 2]})
+    bars = charts.bar_chart(same_start, "c", "v", "T", "N", "same-start")
+    assert len(set(bars.plotly.data[0].y)) == 2
+
+
+def test_plotly_config_offers_no_upload_and_speaks_french(monthly):
+    html = charts.plotly_html(charts.movements_chart(monthly, 2016))
+    assert '"showSendToCloud": false' in html and '"locale": "fr"' in html
+    assert '"lasso2d"' in html and '"displaylogo": false' in html
+
+
 # --- validation -------------------------------------------------------------------------------
 
 

@@ -305,7 +305,7 @@ def test_plotly_separators_are_decimal_comma_then_narrow_space():
 def test_typography_puts_french_spaces_before_punctuation():
     from cae_report.fr import typography
 
-    text = "Total : 12 ; vraiment ? « oui » http://x.fr 10:30"
+    text = "Total : 12 € ; vraiment ? « oui » 5 % http://x.fr 10:30"
     assert typography(text) == (
-        "Total\u00a0: 12\u202f; vraiment\u202f? «\u202foui\u202f» http://x.fr 10:30"
+        "Total\u00a0: 12\u00a0€\u202f; vraiment\u202f? «\u202foui\u202f» 5\u202f% http://x.fr 10:30"
     )

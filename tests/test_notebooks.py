@@ -45,14 +45,36 @@ def test_source_notebook_is_committed_without_outputs(path):
     assert not any(c.get("execution_count") for c in nb.cells if c.cell_type == "code")
 
 
+PARAMETERS = 'year: int = 2016\nengine: str = "pandoc"\nedition: str = "public"'
+"""Papermill injects every parameter of the build into every notebook: each declares them all."""
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
 def test_one_parameters_cell_with_a_typed_default_then_validation(path):
     nb = nbformat.read(path, as_version=4)
     code = [c for c in nb.cells if c.cell_type == "code"]
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-    assert len(tagged) == 1 and tagged[0].source.strip() == "year: int = 2016"
+    assert len(tagged) == 1 and tagged[0].source.strip() == PARAMETERS
     assert code[0] is tagged[0]
-    assert "check_parameters(year)" in code[1].source
+    assert "year = check_parameters(year, engine, edition)" in code[1].source
+
+
+def test_check_parameters_validates_year_engine_and_edition():
+    from cae_report.notebook import check_parameters
+
+    assert check_parameters(2016) == 2016
+    assert check_parameters(2016, "quarto", "internal", root=ROOT) == 2016
+    for bad_year in ("2016", 2016.0, True, None):
+        with pytest.raises(TypeError, match="year must be an integer"):
+            check_parameters(bad_year)
+    with pytest.raises(ValueError, match="no data folder for year 1999"):
+        check_parameters(1999)
+    for bad_engine in ("auto", "latex", "", None):
+        with pytest.raises(ValueError, match="engine must be one of"):
+            check_parameters(2016, bad_engine)
+    for bad_edition in ("interne", "Public", "", 1):
+        with pytest.raises(ValueError, match="edition must be one of"):
+            check_parameters(2016, "pandoc", bad_edition)
 
 
 @pytest.mark.parametrize("folder", REFERENCES, ids=lambda p: p.name)

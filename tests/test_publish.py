@@ -225,7 +225,7 @@ def test_merged_notebook(rendered: dict[str, Path]) -> None:
     front = nb.cells[0]
     assert front.cell_type == "raw" and front.source.startswith("---\n")
     assert f"subtitle: Exercice {YEAR}" in front.source
-    assert "date: '2017-03-02'" in front.source  # papermill's execution day, not "now"
+    assert "date: '2016-12-31'" in front.source  # _quarto.yml: the close of the year, not "now"
     assert not any(
         {"parameters", "injected-parameters"} & set(c.metadata.get("tags", [])) for c in nb.cells
     )
@@ -334,7 +334,7 @@ def test_pdf_content(rendered: dict[str, Path]) -> None:
     flat = " ".join(text.split())
     assert "Rapport d'exécution" in flat and f"Exercice {YEAR}" in flat
     assert "Coodyssée" in flat and "Chorges" in flat
-    assert "2 mars 2017" in flat
+    assert "31 décembre 2016" in flat
     assert "Table des matières" in flat
     assert "Données et méthode" in flat and "Mouvements" in flat
     assert NARRATIVE in flat
@@ -352,6 +352,58 @@ def test_pdf_typst_source_has_svg_with_alt(executed: list[Path], tmp_path: Path)
     assert image, "the chart must be the SVG, with its alt text"
     assert image.group(2) == ALT_TEXT
     assert (tmp_path / f".render-{YEAR}" / image.group(1)).is_file()
+
+
+def test_signs_locale_and_wide_tables(
+    executed: list[Path], rendered: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PDF minus signs, the plotly French locale, the columns of a table wider than a line."""
+    from cae_report.publish.assemble import assemble, load_config
+    from cae_report.publish.pandoc_engine import render_html, render_pdf
+
+    html = rendered["html"].read_text(encoding="utf-8")
+    # plotly.js, then its French locale, then the charts
+    locale = html.index('"moduleType": "locale"')
+    assert html.index(get_plotlyjs()) < locale < html.index("Plotly.newPlot")
+    assert "-10\u202f%" in html  # the HTML keeps U+002D (searchable, pastes into a sheet)
+    wide = pd.DataFrame(
+        {
+            "Donnée": ["Liste des entrepreneurs — CARBONNET Sylvie", "Formations — 2016-02-11"],
+            "Publié": ["MT DAUPHIN", "-10"],
+            "Décision": ["corrigé", "signalé"],
+            "Explication": [
+                "Commune abrégée « MT DAUPHIN » écrite en entier « MONT DAUPHIN » " * 2,
+                "Lieu « Coodyssée Charges » inconnu : faute de frappe pour « Coodyssée "
+                "Chorges », corrigé d'après la liste des lieux de la coopérative",
+            ],
+        }
+    )
+    nb = nbformat.v4.new_notebook()
+    nb.cells += [
+        nbformat.v4.new_markdown_cell("# Un\n\nUne baisse (-3) et une hausse (+2)."),
+        _code(
+            "#| label: tbl-large\n#| tbl-cap: Large",
+            [_display(_emitted(monkeypatch, display.table, wide))],
+        ),
+    ]
+    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
+    config = load_config(ROOT)
+    merged = tmp_path / "merged.ipynb"
+    front = assemble([source], merged, year=YEAR, config=config)
+    text = render_html(
+        merged, tmp_path / "out.html", config=config, front=front, tmp=tmp_path / "h"
+    ).read_text(encoding="utf-8")
+    assert re.search(r'<div class="cae-table cae-wide">', text)
+    widths = [int(w) for w in re.findall(r'<col style="width: (\d+)%"', text)]
+    assert len(widths) == 4 and widths[-1] == max(widths) and widths[-1] >= 40
+    assert "(-3)" in text
+    render_pdf(merged, tmp_path / "out.pdf", config=config, front=front, tmp=tmp_path / "t")
+    typ = (tmp_path / "t" / "out.typ").read_text(encoding="utf-8")
+    columns = re.search(r"columns: \(([\d.]+%[^)]*)\)", typ).group(1)
+    shares = [float(c.strip().rstrip("%")) for c in columns.split(",")]
+    assert shares[-1] == max(shares) and shares[1] > 8  # "DAUPHIN" fits its column
+    assert "(\u22123)" in typ and "\u221210" in typ  # one sign of minus in the PDF
+    assert "2016-02-11" in typ  # a date is not a negative number
 
 
 def test_render_is_deterministic(

@@ -52,10 +52,21 @@ OKABE_ITO: dict[str, str] = {
 }
 """Okabe & Ito (2008): eight colours distinguishable with every common colour-vision deficiency."""
 
-NEUTRAL = "#B0B0B0"
-"""Grey for "the rest" next to a highlighted colour (not an Okabe-Ito hue, carries no meaning)."""
+NEUTRAL = "#8F8F8F"
+"""Grey for "the rest" next to a highlighted colour (not an Okabe-Ito hue, carries no meaning);
+3.2:1 against white, the least a mark needs (WCAG 2.1, 1.4.11 non-text contrast)."""
 
-PALETTE: tuple[str, ...] = (*OKABE_ITO.values(), NEUTRAL)
+MARK_CONTRAST_MIN = 3.0
+"""Least contrast ratio of a mark's colour with the white background (WCAG 1.4.11)."""
+
+OKABE_ITO_DARK: dict[str, str] = {
+    "orange": "#A97500",
+    "sky_blue": "#1D97DC",
+}
+"""The two Okabe-Ito hues too light for a mark on white (2.3:1), darkened at the same hue and
+saturation until they reach 4.0:1 and 3.2:1 (``tests/test_accessibility.py`` checks every role)."""
+
+PALETTE: tuple[str, ...] = (*OKABE_ITO.values(), *OKABE_ITO_DARK.values(), NEUTRAL)
 """Every colour a chart may use, in either backend."""
 
 COLORS: dict[str, str] = {
@@ -66,9 +77,9 @@ COLORS: dict[str, str] = {
     "decrease": OKABE_ITO["vermillion"],
     "total": OKABE_ITO["blue"],
     "main": OKABE_ITO["blue"],
-    "highlight": OKABE_ITO["orange"],
+    "highlight": OKABE_ITO_DARK["orange"],
     "muted": NEUTRAL,
-    "rounded": OKABE_ITO["sky_blue"],
+    "rounded": OKABE_ITO_DARK["sky_blue"],
     "met": OKABE_ITO["bluish_green"],
     "not_met": OKABE_ITO["vermillion"],
     "target": OKABE_ITO["black"],
@@ -172,23 +183,24 @@ MINUS_SIGN = "\u2212"
 _SIGN_MINUS = re.compile(r"(?<![\w.,])-(?=\d)")
 
 
-def _minus(text: Any) -> str:
+def _drawn_text(text: Any) -> str:
     """A value label as drawn: the sign of a negative number as U+2212 MINUS SIGN.
 
     :mod:`cae_report.fr` writes U+002D so that tables and text stay copy-pastable; a chart is
     not copied from, and plotly's own tick labels use U+2212, so the labels drawn next to
     them must too (``-10 000 €`` next to a ``−20 000 €`` tick looks like two signs).
+    Category labels and titles are left as given (they name things, not numbers).
     """
     return _SIGN_MINUS.sub(MINUS_SIGN, str(text))
 
 
-def _minuses(texts: Iterable[Any]) -> list[str]:
-    return [_minus(t) for t in texts]
+def _drawn_texts(texts: Iterable[Any]) -> list[str]:
+    return [_drawn_text(t) for t in texts]
 
 
 def _drawn(formatter: FuncFormatter) -> FuncFormatter:
     """A matplotlib tick formatter whose negative numbers are written with U+2212."""
-    return FuncFormatter(lambda x, pos: _minus(formatter(x, pos)))
+    return FuncFormatter(lambda x, pos: _drawn_text(formatter(x, pos)))
 
 
 @contextmanager
@@ -261,7 +273,7 @@ def _plotly_layout(
         template="simple_white",
         separators=fr.PLOTLY_SEPARATORS,
         height=height,
-        font={"family": PLOTLY_FONT, "size": 13, "color": "#222222"},
+        font={"family": PLOTLY_FONT, "size": 14, "color": "#222222"},
         title={
             "text": _wrap(title, 90, "<br>"),
             "x": 0.01,
@@ -394,7 +406,9 @@ def _movements_mpl(
             label="Sorties",
         )
         for bars in (bars_in, bars_out):
-            ax.bar_label(bars, labels=_minuses(fr.fmt_int(v) for v in bars.datavalues), padding=1.5)
+            ax.bar_label(
+                bars, labels=_drawn_texts(fr.fmt_int(v) for v in bars.datavalues), padding=1.5
+            )
         ax.set_xticks(x, data["month_label"])
         ax.set_ylim(0, counts_top)
         ax.yaxis.set_major_locator(_nice_locator(integer=True))
@@ -415,7 +429,7 @@ def _movements_mpl(
         for i, v in enumerate(heads):
             below = _is_dip(heads, i)
             ax2.annotate(
-                _minus(fr.fmt_int(v)),
+                _drawn_text(fr.fmt_int(v)),
                 (i, v),
                 textcoords="offset points",
                 xytext=(0, -7 if below else 6),
@@ -445,7 +459,7 @@ def _movements_plotly(
                 y=list(data[col]),
                 name=label,
                 marker_color=COLORS[col],
-                text=_minuses(fr.fmt_int(v) for v in data[col]),
+                text=_drawn_texts(fr.fmt_int(v) for v in data[col]),
                 textposition="outside",
                 cliponaxis=False,
                 hovertemplate=f"{label}{fr.COLON} %{{y:,.0f}}<extra></extra>",
@@ -459,7 +473,7 @@ def _movements_plotly(
             name="Effectif fin de mois",
             mode="lines+markers+text",
             line={"color": COLORS["headcount"], "width": 3},
-            text=_minuses(fr.fmt_int(v) for v in data["headcount_end"]),
+            text=_drawn_texts(fr.fmt_int(v) for v in data["headcount_end"]),
             textposition=[
                 "bottom center" if _is_dip(list(data["headcount_end"]), i) else "top center"
                 for i in range(len(data))
@@ -572,7 +586,7 @@ def _variance_mpl(data: pd.DataFrame, title: str) -> Figure:
                 ha="left" if v >= 0 else "right",
                 va="center",
             )
-            for yi, v, text in zip(y, values, _minuses(data["text"]), strict=True)
+            for yi, v, text in zip(y, values, _drawn_texts(data["text"]), strict=True)
         ]
         fig.legend(
             handles=[
@@ -600,10 +614,10 @@ def _variance_plotly(data: pd.DataFrame, title: str) -> go.Figure:
                 y=[lab for lab, m in zip(labels, mask, strict=True) if m],
                 name=name,
                 marker_color=COLORS["highlight"] if material else COLORS["muted"],
-                text=_minuses(data.loc[mask, "text"]),
+                text=_drawn_texts(data.loc[mask, "text"]),
                 textposition="outside",
                 cliponaxis=False,
-                customdata=_minuses(data.loc[mask, "text"]),
+                customdata=_drawn_texts(data.loc[mask, "text"]),
                 hovertext=[str(lab) for lab, m in zip(full, mask, strict=True) if m],
                 hovertemplate=f"%{{hovertext}}<br>Écart{fr.COLON} %{{customdata}}<extra></extra>",
             )
@@ -722,7 +736,7 @@ def _waterfall_mpl(data: pd.DataFrame, title: str) -> Figure:
             anchor = max(row["start"], row["end"]) if right else min(row["start"], row["end"])
             texts.append(
                 ax.annotate(
-                    _minus(row["text"]),
+                    _drawn_text(row["text"]),
                     (anchor, i),
                     textcoords="offset points",
                     xytext=(4 if right else -4, 0),
@@ -753,10 +767,10 @@ def _waterfall_plotly(data: pd.DataFrame, title: str) -> go.Figure:
             y=labels,
             x=list(data["amount"]),
             measure=list(data["kind"]),
-            text=_minuses(data["text"]),
+            text=_drawn_texts(data["text"]),
             textposition="outside",
             cliponaxis=False,
-            customdata=_minuses(data["text"]),
+            customdata=_drawn_texts(data["text"]),
             hovertext=[str(lab) for lab in data["label"]],
             hovertemplate=f"%{{hovertext}}{fr.COLON} %{{customdata}}<extra></extra>",
             increasing={"marker": {"color": COLORS["increase"]}},
@@ -884,7 +898,7 @@ def _web_mpl(data: pd.DataFrame, title: str) -> Figure:
             if rounded:
                 bar.set_hatch("///")
         labels = [
-            _minus(v if not g else f"{v}\n{g}")
+            _drawn_text(v if not g else f"{v}\n{g}")
             for v, g in zip(data["value_text"], data["growth_text"], strict=True)
         ]
         ax.bar_label(bars, labels=labels, padding=2)
@@ -914,7 +928,7 @@ def _web_plotly(data: pd.DataFrame, title: str) -> go.Figure:
         if part.empty:
             continue
         texts = [
-            _minus(v if not g else f"{v}<br>{g}")
+            _drawn_text(v if not g else f"{v}<br>{g}")
             for v, g in zip(part["value_text"], part["growth_text"], strict=True)
         ]
         fig.add_trace(
@@ -1022,7 +1036,9 @@ def _targets_mpl(data: pd.DataFrame, title: str) -> Figure:
                 va="center",
                 ha="left",
             )
-            for yi, ratio, text in zip(y, data["ratio_pct"], _minuses(data["text"]), strict=True)
+            for yi, ratio, text in zip(
+                y, data["ratio_pct"], _drawn_texts(data["text"]), strict=True
+            )
         ]
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
@@ -1089,7 +1105,9 @@ def _targets_plotly(data: pd.DataFrame, title: str) -> go.Figure:
         )
     )
     x_max = max(100.0, float(data["ratio_pct"].max())) * 1.9
-    for label, ratio, text in zip(labels, data["ratio_pct"], _minuses(data["text"]), strict=True):
+    for label, ratio, text in zip(
+        labels, data["ratio_pct"], _drawn_texts(data["text"]), strict=True
+    ):
         fig.add_annotation(
             x=max(ratio, 100), y=label, text=text, showarrow=False, xanchor="left", xshift=8
         )
@@ -1252,7 +1270,7 @@ def _hbar_mpl(
         fig, ax = _new_figure(_rows_height(labels))
         y = list(range(len(data)))
         bars = ax.barh(y, data[value], color=list(data["color"]), height=0.65)
-        texts = ax.bar_label(bars, labels=_minuses(data["text"]), padding=3)
+        texts = ax.bar_label(bars, labels=_drawn_texts(data["text"]), padding=3)
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.set_xlim(0, float(data[value].max()) * 1.02 or 1.0)
@@ -1290,10 +1308,10 @@ def _hbar_plotly(
             x=list(data[value]),
             y=labels,
             marker_color=list(data["color"]),
-            text=_minuses(data["text"]),
+            text=_drawn_texts(data["text"]),
             textposition="outside",
             cliponaxis=False,
-            customdata=_minuses(hover_values),
+            customdata=_drawn_texts(hover_values),
             hovertext=[str(c) for c in data[category]],
             showlegend=False,
             hovertemplate=(

@@ -78,12 +78,18 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .build import build_year, print_summary
 
     result = build_year(
-        args.year, engine=args.engine, internal=args.internal, jobs=args.notebook_jobs or None
+        args.year,
+        engine=args.engine,
+        internal=args.internal,
+        jobs=args.notebook_jobs or None,
+        use_cache=not args.no_cache,
     )
     if not result.ok:
         print(f"error: {result.error}", file=sys.stderr)
         print(
-            f"the previous outputs in {config.build_dir(args.year)} are unchanged", file=sys.stderr
+            f"the previous outputs in {config.build_dir(args.year, internal=args.internal)} "
+            "are unchanged",
+            file=sys.stderr,
         )
     print_summary([result])
     return 0 if result.ok else 1
@@ -92,7 +98,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_batch(args: argparse.Namespace) -> int:
     from .build import build_batch, print_summary
 
-    results = build_batch(args.years, engine=args.engine, jobs=args.jobs)
+    results = build_batch(
+        args.years, engine=args.engine, jobs=args.jobs, use_cache=not args.no_cache
+    )
     print_summary(results)
     return 0 if all(r.ok for r in results) else 1
 
@@ -118,14 +126,24 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--internal",
         action="store_true",
-        help="internal edition for the board, with personal details",
+        help="internal edition for the board, with personal details (addresses), every page "
+        "marked; written to _build/<year>-interne/",
     )
+    build.add_argument("--no-cache", action="store_true", help="execute and render everything")
     build.add_argument("--notebook-jobs", type=int, default=0, help=argparse.SUPPRESS)
     build.set_defaults(func=cmd_build)
 
     batch = sub.add_parser("batch", help="build several years")
     batch.add_argument("--years", type=parse_years, required=True, help="e.g. 2013-2016")
-    batch.add_argument("--jobs", type=int, default=1, choices=range(1, 9), metavar="N")
+    batch.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        choices=range(1, 9),
+        metavar="N",
+        help="notebooks executed at once across the batch",
+    )
+    batch.add_argument("--no-cache", action="store_true", help="execute and render everything")
     batch.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
     batch.set_defaults(func=cmd_batch)
     return parser

@@ -57,9 +57,11 @@ def report_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "report"
 
 
-def build_dir(year: int, root: Path | None = None) -> Path:
-    """``_build/<year>/``: the year's published outputs."""
-    return (root or project_root()) / "_build" / str(year)
+def build_dir(year: int, root: Path | None = None, *, internal: bool = False) -> Path:
+    """``_build/<year>/``: the year's published outputs; ``_build/<year>-interne/`` for the
+    internal edition (personal details, for the board), so that it never replaces the
+    public report."""
+    return (root or project_root()) / "_build" / (f"{year}-interne" if internal else str(year))
 
 
 def available_years(root: Path | None = None) -> list[int]:

@@ -334,14 +334,19 @@ def mpl_pct_formatter(decimals: int = 0) -> FuncFormatter:
 _SPACE_BEFORE_COLON = re.compile(r"[ \u00a0\u202f]:(?=\s|$)")
 _SPACE_BEFORE_HIGH = re.compile(r"[ \u00a0\u202f]([;!?])(?=\s|$)")
 _AFTER_GUILLEMET = re.compile(r"«[ \u00a0\u202f]")
+_BEFORE_EURO = re.compile(r"(?<=\d) (?=€)")
+_BEFORE_PERCENT = re.compile(r"(?<=\d)[ \u00a0](?=%)")
 _BEFORE_GUILLEMET = re.compile(r"[ \u00a0\u202f]»")
 
 
 def typography(text: str) -> str:
-    """French spacing in running text: U+00A0 before ``:``, U+202F before ``; ! ?`` and
-    inside « », so a line never breaks before the punctuation. Only spaces already typed
-    are replaced: URLs, times and numbers are left alone."""
+    """French spacing in running text: U+00A0 before ``:`` and ``€``, U+202F before
+    ``; ! ? %`` and inside « », so a line never breaks before the punctuation.
+
+    Only spaces already typed are replaced: URLs, times and numbers are left alone."""
     text = _SPACE_BEFORE_COLON.sub(NBSP + ":", text)
     text = _SPACE_BEFORE_HIGH.sub(NNBSP + r"\1", text)
     text = _AFTER_GUILLEMET.sub("«" + NNBSP, text)
+    text = _BEFORE_EURO.sub(NBSP, text)
+    text = _BEFORE_PERCENT.sub(NNBSP, text)
     return _BEFORE_GUILLEMET.sub(NNBSP + "»", text)

@@ -125,3 +125,28 @@ def by_sector(entrepreneurs: pd.DataFrame | None, mapping: pd.DataFrame) -> pd.D
     out = _counts(sectors, "sector")
     last = out["sector"] == OTHER_SECTOR
     return pd.concat([out[~last], out[last]], ignore_index=True)
+
+
+ROSTER_COLUMNS = {
+    "surname": "Nom",
+    "first_name": "Prénom",
+    "activity": "Activité",
+    "address": "Adresse",
+    "postcode": "Code postal",
+    "town": "Commune",
+    "status": "Statut",
+}
+
+
+def roster_table(entrepreneurs: pd.DataFrame) -> pd.DataFrame:
+    """The nominative list with addresses, for the INTERNAL edition only (the board).
+
+    Needs the internal tables (``prepare_year(year, internal=True)``): the public ones have
+    no ``address`` column, and this refuses them rather than print a list without it.
+    Sorted by name; missing values shown empty."""
+    missing = [c for c in ROSTER_COLUMNS if c not in entrepreneurs]
+    if missing:
+        raise ValueError(f"roster_table needs the internal list of entrepreneurs; no {missing}")
+    people = entrepreneurs.sort_values(["surname", "first_name"], kind="stable")
+    frame = people[list(ROSTER_COLUMNS)].rename(columns=ROSTER_COLUMNS)
+    return frame.fillna("").astype("str").reset_index(drop=True)

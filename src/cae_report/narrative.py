@@ -18,6 +18,7 @@ from .fr import (
     fmt_eur,
     fmt_int,
     fmt_num,
+    fmt_num_max,
     fmt_pct,
     fmt_signed_eur,
     month_name,
@@ -30,7 +31,7 @@ def _missing(value) -> bool:
 
 def no_data(topic: str, year: int) -> str:
     """The one sentence a section without data shows instead of charts."""
-    return f"Les données de {year} ne comprennent pas {topic} : cette section est sans objet."
+    return f"Les données de {year} ne comprennent pas {topic}."
 
 
 def _signed_int(value) -> str:
@@ -94,6 +95,22 @@ def peaks_text(peaks: pd.DataFrame) -> str:
     return f"Les mois les plus chargés en mouvements ont été {listed}."
 
 
+def _evolution(current: float, previous: float, kind: str) -> str:
+    """Change of a share in percentage points, of anything else in percent."""
+    if kind == "pct":
+        points = current - previous
+        return ("+" if points > 0 else "") + fmt_num(points, 1) + "\u00a0pt"
+    return signed_pct((current - previous) / previous * 100 if previous else None)
+
+
+def caveats(anomalies: pd.DataFrame, keys: tuple[str, ...]) -> str:
+    """The flagged anomalies about figures a section shows, said where they are shown."""
+    rows = anomalies[(anomalies["action"] == "flagged") & anomalies["key"].isin(keys)]
+    if rows.empty:
+        return ""
+    return "À noter : " + " ; ".join(m.rstrip(".") for m in rows["message"]) + "."
+
+
 def comparison_table(rows: list[tuple[str, object, object, str]]) -> pd.DataFrame:
     """Figures of this year against the previous one: (label, current, previous, kind)."""
     fmt = {"count": fmt_int, "pct": lambda v: fmt_pct(v, 1), "eur": fmt_eur}
@@ -101,13 +118,12 @@ def comparison_table(rows: list[tuple[str, object, object, str]]) -> pd.DataFram
     for label, current, previous, kind in rows:
         if _missing(current) or _missing(previous):
             continue
-        change = (current - previous) / previous * 100 if previous else None
         out.append(
             {
                 "Indicateur": label,
                 "Cette année": fmt[kind](current),
                 "Année précédente": fmt[kind](previous),
-                "Évolution": signed_pct(change),
+                "Évolution": _evolution(current, previous, kind),
             }
         )
     return pd.DataFrame(out, columns=["Indicateur", "Cette année", "Année précédente", "Évolution"])
@@ -184,11 +200,11 @@ def material_text(lines: pd.DataFrame) -> str:
     )
     if material.empty:
         return rule + " Aucune ligne n'atteint ce seuil."
-    items = "; ".join(
+    items = " ; ".join(
         f"{r.label} ({fmt_signed_eur(r.variance_eur)}, {signed_pct(r.variance_pct)})"
         for r in material.itertuples()
     )
-    return f"{rule} {fmt_count(len(material), 'ligne l’atteint', 'lignes l’atteignent')} : {items}."
+    return f"{rule} Lignes qui l’atteignent ({fmt_int(len(material))}) : {items}."
 
 
 def leverage_text(
@@ -237,12 +253,13 @@ METRIC_LABELS = {
 }
 
 
-def metric_value(metric: str, value: float) -> str:
+def metric_value(metric: str, value: float, exact: bool = True) -> str:
+    """A measured value with its published precision; a target without false decimals."""
     if metric == "avg_duration_s":
         return fmt_duration(value)
     if metric == "bounce_pct":
-        return fmt_pct(value, 2)
-    return fmt_num(value, 2)
+        return fmt_pct(value, 2) if exact else fmt_num_max(value) + "\u202f%"
+    return fmt_num(value, 2) if exact else fmt_num_max(value)
 
 
 def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
@@ -250,7 +267,7 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
         {
             "Indicateur": targets["metric"].map(METRIC_LABELS),
             "Objectif": [
-                ("> " if r.direction == "min" else "< ") + metric_value(r.metric, r.target)
+                ("> " if r.direction == "min" else "< ") + metric_value(r.metric, r.target, False)
                 for r in targets.itertuples()
             ],
             "Réalisé": [metric_value(r.metric, r.value) for r in targets.itertuples()],
@@ -307,9 +324,12 @@ def yearly_text(yearly: pd.DataFrame) -> str:
 
 def countries_text(countries: pd.DataFrame) -> str:
     france = countries[countries["is_france"]]["share_pct"].sum()
+    mainland = countries.loc[countries["country"].isin(["France"]), "share_pct"].sum()
     return (
-        f"{fmt_pct(france, 1)} des sessions viennent de France (outre-mer compris), "
-        f"{fmt_pct(100 - france, 1)} de l'étranger ou d'une origine non déterminée."
+        "Sur l'ensemble des sessions (avant le filtre anti-spam), "
+        f"{fmt_pct(mainland, 1)} viennent de France métropolitaine et {fmt_pct(france, 1)} avec "
+        f"l'outre-mer ; {fmt_pct(100 - france, 1)} de l'étranger ou d'une origine non "
+        "déterminée."
     )
 
 

@@ -1,7 +1,8 @@
 """What every notebook does first: check its parameters, load its year.
 
-Papermill injects ``year`` as data; this refuses anything but an integer year with
-a data folder before any of it reaches a path.
+Papermill injects ``year``, ``engine`` and ``edition`` as data; this refuses anything but
+an integer year with a data folder, a known rendering engine and a known edition before
+any of it reaches a path or decides what is shown.
 """
 
 from __future__ import annotations
@@ -10,11 +11,28 @@ from pathlib import Path
 
 from . import config
 
+ENGINES = ("pandoc", "quarto")
+"""The renderers a build can use (``auto`` is resolved before the notebooks run)."""
+EDITIONS = ("public", "internal")
+"""``public``: the published report, no personal detail beyond name, activity, commune and
+status. ``internal``: the board's edition (``cae-report build --internal``), with addresses."""
 
-def check_parameters(year: object, root: Path | None = None) -> int:
-    """The validated ``year`` parameter (an int with a ``data/raw/<year>/`` folder)."""
+
+def check_parameters(
+    year: object,
+    engine: object = "pandoc",
+    edition: object = "public",
+    root: Path | None = None,
+) -> int:
+    """The validated ``year`` parameter (an int with a ``data/raw/<year>/`` folder), after
+    checking that ``engine`` is one of :data:`ENGINES` and ``edition`` one of
+    :data:`EDITIONS`."""
     if isinstance(year, bool) or not isinstance(year, int):
         raise TypeError(f"parameter year must be an integer, got {year!r}")
+    if not isinstance(engine, str) or engine not in ENGINES:
+        raise ValueError(f"parameter engine must be one of {ENGINES}, got {engine!r}")
+    if not isinstance(edition, str) or edition not in EDITIONS:
+        raise ValueError(f"parameter edition must be one of {EDITIONS}, got {edition!r}")
     years = config.available_years(root)
     if year not in years:
         raise ValueError(f"no data folder for year {year} (years with data: {years})")

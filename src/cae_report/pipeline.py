@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -37,7 +37,10 @@ def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = F
     raw = load_year(raw_dir, year)
     tables, anomalies = clean(raw.tables, load_reference(reference_dir))
     if not internal:
+        # Private by default: neither the clean tables nor the raw ones kept alongside them
+        # (``Prepared.raw``) carry personal details once the cleaning rules have run.
         tables = {name: _public(name, frame) for name, frame in tables.items()}
+        raw = replace(raw, tables={name: _public(name, f) for name, f in raw.tables.items()})
     return Prepared(year, raw, tables, anomalies)
 
 
@@ -77,6 +80,12 @@ def visits_history(year: int, root: Path | None = None) -> pd.DataFrame:
 def sector_mapping(root: Path | None = None) -> pd.DataFrame:
     """The activity → sector mapping, kept as data (``data/reference/activity_sectors.csv``)."""
     return pd.read_csv(config.reference_dir(root) / "activity_sectors.csv", dtype={"order": int})
+
+
+def country_names(root: Path | None = None) -> dict[str, str]:
+    """English country names of analytics exports → French (``data/reference/countries.csv``)."""
+    frame = pd.read_csv(config.reference_dir(root) / "countries.csv", dtype=str)
+    return dict(zip(frame["name"], frame["name_fr"], strict=True))
 
 
 def write_processed(prepared: Prepared, out_dir: Path) -> list[Path]:

@@ -18,8 +18,12 @@ from pathlib import Path
 from .assemble import RenderError, assemble, chapters, load_config
 
 ENGINES = ("pandoc", "quarto")
+INTERNAL_KEY = "cae-internal"
+"""Document metadata key set on the internal edition: its value is the mark that the HTML
+template (a banner at the top) and the Typst partials (a mark on every PDF page) print."""
+INTERNAL_MARK = "Document interne — ne pas diffuser"
 
-__all__ = ["ENGINES", "RenderError", "chapters", "render"]
+__all__ = ["ENGINES", "INTERNAL_KEY", "INTERNAL_MARK", "RenderError", "chapters", "render"]
 
 
 def render(
@@ -30,6 +34,7 @@ def render(
     root: Path,
     *,
     keep_intermediates: bool = False,
+    internal: bool = False,
 ) -> dict[str, Path]:
     """Render the report of ``year`` from executed notebooks (already in chapter order).
 
@@ -38,6 +43,8 @@ def render(
     ``html`` and ``pdf``. ``root`` is the project folder holding ``_quarto.yml``. Intermediate
     files (Typst source, images, plotly.js include) are written to ``out_dir/.render-<year>/``
     and removed on success unless ``keep_intermediates``; they stay after a failure, to debug.
+    ``internal``: the board's edition, marked "Document interne" on every page (metadata
+    :data:`INTERNAL_KEY`, read by the templates of both engines).
 
     Raises :class:`RenderError` naming the failed step, with pandoc's/Typst's/Quarto's stderr.
     """
@@ -57,12 +64,21 @@ def render(
     if engine == "pandoc":
         from . import pandoc_engine
 
-        pandoc_engine.render_html(merged, html, config=config, front=front, tmp=tmp)
-        pandoc_engine.render_pdf(merged, pdf, config=config, front=front, tmp=tmp)
+        mark = {INTERNAL_KEY: INTERNAL_MARK} if internal else {}
+        pandoc_engine.render_html(merged, html, config=config, front={**front, **mark}, tmp=tmp)
+        pandoc_engine.render_pdf(merged, pdf, config=config, front={**front, **mark}, tmp=tmp)
     else:
         from . import quarto_engine
 
-        quarto_engine.render(merged, html, pdf, root=Path(root), config=config, tmp=tmp)
+        quarto_engine.render(
+            merged,
+            html,
+            pdf,
+            root=Path(root),
+            config=config,
+            tmp=tmp,
+            internal_mark=INTERNAL_MARK if internal else None,
+        )
     if not keep_intermediates:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"ipynb": merged, "html": html, "pdf": pdf}

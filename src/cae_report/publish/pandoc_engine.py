@@ -13,6 +13,7 @@ behaviour (cell options, MIME choice, cross-references) is in ``quarto_options.l
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
@@ -34,6 +35,11 @@ READER = "ipynb+raw_markdown"
 full markdown reader, as Quarto does (citations for ``@fig-x``, footnotes, divs)."""
 
 PANDOC_TIMEOUT_S = 300
+
+PDF_STANDARDS = ["ua-1"]
+"""The PDF is tagged and checked by Typst against PDF/UA-1 (accessible PDF): it refuses to
+compile a document without a title, a language, alt text on every image or a sound structure
+(tests/test_accessibility.py checks the result with pdfinfo)."""
 
 # Keys of _quarto.yml that are Quarto's own business, not document metadata.
 _NOT_METADATA = {"project", "format", "cae-report", "jupyter", "engine", "knitr"}
@@ -179,26 +185,63 @@ PLOTLY_LOCALE_FR: dict[str, Any] = {
 ``config.locale`` (:data:`cae_report.charts.PLOTLY_CONFIG`)."""
 
 
+PLOTLY_PLACEHOLDER = '<script type="text/javascript" id="cae-plotlyjs"></script>'
+
+
 def plotly_header(path: Path) -> Path:
-    """Write plotly.js, from the installed plotly package, as a ``<script>`` for the head.
+    """Write the head include for plotly.js: a placeholder, then the French locale.
 
     Inserted once in the page; every chart's ``text/html`` only calls ``Plotly.newPlot``.
-    The French locale is registered right after it, before any chart is drawn.
+    plotly.js itself (4.6 MB, from the installed plotly package) replaces the placeholder
+    after the engine has written the page (:func:`insert_plotlyjs`): given to pandoc's
+    ``--embed-resources``, a script that size makes pandoc use gigabytes of memory.
     """
-    import json
+    locale = json.dumps(PLOTLY_LOCALE_FR, ensure_ascii=True, sort_keys=True)
+    path.write_text(
+        '<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>\n'
+        f"{PLOTLY_PLACEHOLDER}\n"
+        f'<script type="text/javascript">Plotly.register({locale});</script>\n',
+        encoding="utf-8",
+    )
+    return path
 
+
+def insert_plotlyjs(html: Path) -> Path:
+    """Put plotly.js in place of the placeholder, exactly once."""
     from plotly.offline import get_plotlyjs
 
     script = get_plotlyjs()
     if "</script" in script.lower():
         raise RenderError("plotly.js", "plotly.js contains a closing script tag")
-    locale = json.dumps(PLOTLY_LOCALE_FR, ensure_ascii=True, sort_keys=True)
-    path.write_text(
-        '<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>\n'
-        f'<script type="text/javascript">{script}</script>\n'
-        f'<script type="text/javascript">Plotly.register({locale});</script>\n',
-        encoding="utf-8",
-    )
+    page = html.read_text(encoding="utf-8")
+    if page.count(PLOTLY_PLACEHOLDER) != 1:
+        raise RenderError("plotly.js", f"{html.name}: plotly.js placeholder not found once")
+    filled = PLOTLY_PLACEHOLDER.replace("></script>", f">{script}</script>")
+    html.write_text(page.replace(PLOTLY_PLACEHOLDER, filled), encoding="utf-8")
+    return html
+
+
+# Per format, the MIME types an output may show, best first (Quarto's order). Pandoc parses
+# every representation it is given before the filter picks one: handing it only the chosen
+# one (and the alt text) cuts its memory from about 1 GB to a fraction of that.
+MIME_PRIORITY = {
+    "html": ("text/html", "text/markdown", "image/svg+xml", "image/png", "image/jpeg"),
+    "typst": ("text/markdown", "image/svg+xml", "image/png", "image/jpeg"),
+}
+
+
+def for_format(merged: Path, fmt: str, tmp: Path) -> Path:
+    """A copy of the merged notebook whose outputs keep one representation for ``fmt``."""
+    nb = json.loads(merged.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not data:
+                continue
+            best = next((m for m in MIME_PRIORITY[fmt] if m in data), None)
+            output["data"] = {m: v for m, v in data.items() if m in (best, "text/plain")}
+    path = tmp / f"{merged.stem}.{fmt}.ipynb"
+    path.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     return path
 
 
@@ -211,7 +254,7 @@ def render_html(
     meta_file = _write_metadata(tmp / "metadata-html.yml", meta)
     header = plotly_header(tmp / "plotly-header.html")
     args = [
-        str(merged),
+        str(for_format(merged, "html", tmp)),
         f"--from={READER}",
         "--to=html5",
         "--standalone",
@@ -226,7 +269,7 @@ def render_html(
         f"--output={out_html}",
     ]
     _run_pandoc("pandoc → html", args, cwd=tmp)
-    return out_html
+    return insert_plotlyjs(out_html)
 
 
 def _epoch(iso: str | None) -> int | None:
@@ -252,7 +295,7 @@ def render_pdf(
     meta_file = _write_metadata(tmp / "metadata-typst.yml", meta)
     source = tmp / f"{out_pdf.stem}.typ"
     args = [
-        str(merged),
+        str(for_format(merged, "typst", tmp)),
         f"--from={READER}",
         "--to=typst",
         "--standalone",
@@ -273,6 +316,8 @@ def render_pdf(
             root=str(tmp),
             ignore_system_fonts=True,
             timestamp=_epoch(front.get("date-iso")),
+            pdf_tags=True,
+            pdf_standards=PDF_STANDARDS,
         )
     except Exception as exc:  # typst.TypstError and friends carry the diagnostics
         raise RenderError("typst compile", f"{source}:\n{exc}") from None

@@ -26,11 +26,12 @@ import nbformat
 import yaml
 
 from .assemble import QUARTO_CONFIG, RenderError
-from .pandoc_engine import plotly_header
+from .pandoc_engine import insert_plotlyjs, plotly_header
 
 MIN_VERSION = (1, 4)
 QUARTO_TIMEOUT_S = 900
 PLOTLY_HEADER = "plotly-header.html"
+INTERNAL_BANNER = "internal-banner.html"
 
 
 def quarto_executable() -> str:
@@ -70,13 +71,23 @@ def _referenced_files(config: dict[str, Any]) -> list[str]:
     return names
 
 
-def stage_project(merged: Path, root: Path, config: dict[str, Any], stage: Path) -> Path:
+def stage_project(
+    merged: Path,
+    root: Path,
+    config: dict[str, Any],
+    stage: Path,
+    internal_mark: str | None = None,
+) -> Path:
     """Make the small Quarto project described in the module docstring; return the notebook.
 
     The staged copy of the notebook gets ``format: html: include-in-header:`` in its front
     matter (document metadata always applies, with paths relative to the document, and is
     scoped to HTML so the Typst render never sees the script); the merged notebook in the
     build folder is left as assembled.
+
+    ``internal_mark`` (internal edition): set as the ``cae-internal`` metadata, which our
+    Typst partials print on every PDF page, and shown in a banner at the top of the HTML
+    (``include-before-body``, Quarto's HTML template being Quarto's own).
     """
     if stage.exists():
         shutil.rmtree(stage)
@@ -96,6 +107,18 @@ def stage_project(merged: Path, root: Path, config: dict[str, Any], stage: Path)
         raise RenderError("stage quarto project", f"{merged} has no YAML front matter cell")
     matter = yaml.safe_load(front.source.strip().strip("-")) or {}
     matter.setdefault("format", {}).setdefault("html", {})["include-in-header"] = [PLOTLY_HEADER]
+    if internal_mark:
+        from html import escape
+
+        matter["cae-internal"] = internal_mark
+        (stage / INTERNAL_BANNER).write_text(
+            # Quarto's theme does not load report.css: the style is inline.
+            '<p class="internal-mark" role="note" style="margin:0;padding:0.6rem 1rem;'
+            'background:#8b1a1a;color:#fff;font-weight:700;text-align:center">'
+            f"{escape(internal_mark)}</p>\n",
+            encoding="utf-8",
+        )
+        matter["format"]["html"]["include-before-body"] = [INTERNAL_BANNER]
     dumped = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
     front.source = f"---\n{dumped}---"
     notebook = stage / merged.name
@@ -130,9 +153,17 @@ def _quarto_render(executable: str, notebook: Path, to: str) -> Path:
 
 
 def render(
-    merged: Path, out_html: Path, out_pdf: Path, *, root: Path, config: dict[str, Any], tmp: Path
+    merged: Path,
+    out_html: Path,
+    out_pdf: Path,
+    *,
+    root: Path,
+    config: dict[str, Any],
+    tmp: Path,
+    internal_mark: str | None = None,
 ) -> dict[str, Path]:
-    """Render ``merged`` to ``out_html`` (self-contained) and ``out_pdf`` (Typst) with Quarto."""
+    """Render ``merged`` to ``out_html`` (self-contained) and ``out_pdf`` (Typst) with Quarto;
+    ``internal_mark``: the internal edition's mark (see :func:`stage_project`)."""
     executable = quarto_executable()
     version = quarto_version(executable)
     if version[:2] < MIN_VERSION:
@@ -141,9 +172,10 @@ def render(
             f"Quarto {'.'.join(map(str, version))} is too old: the report needs >= 1.4 "
             "(Typst format, language overrides)",
         )
-    notebook = stage_project(merged, root, config, tmp / "quarto")
+    notebook = stage_project(merged, root, config, tmp / "quarto", internal_mark)
     html = _quarto_render(executable, notebook, "html")
     shutil.move(str(html), out_html)
+    insert_plotlyjs(out_html)
     pdf = _quarto_render(executable, notebook, "typst")
     shutil.move(str(pdf), out_pdf)
     return {"html": out_html, "pdf": out_pdf}

@@ -291,7 +291,10 @@ local function visual_block(block, kind, alt, in_figure)
   if kind == "html" then
     local attr = pandoc.Attr("", { "cae-chart" }, {})
     if alt and alt ~= "" then
-      attr.attributes["role"] = "img"
+      -- A group, not an img: an img's content is hidden from assistive technology, and the
+      -- chart holds focusable controls (plotly's mode bar buttons), so role="img" fails
+      -- axe's nested-interactive rule (tests/test_accessibility.py).
+      attr.attributes["role"] = "group"
       attr.attributes["aria-label"] = alt
     end
     return pandoc.Div({ block }, attr)
@@ -656,8 +659,8 @@ local function column_metrics(tbl)
           for word in text:gmatch("[^%s%-/]+") do
             -- capitals are about 1.4 times as wide as small letters ("MONT DAUPHIN")
             local _, capitals = word:gsub("%u", "")
-            local length = (utf8.len(word) or #word) + 0.4 * capitals
-            column.word = math.max(column.word, length)
+            local word_length = (utf8.len(word) or #word) + 0.4 * capitals
+            column.word = math.max(column.word, word_length)
           end
         end
       end
@@ -670,6 +673,17 @@ local function column_metrics(tbl)
   return columns
 end
 
+-- Font size of a table's text relative to the other tables (Typst): wide tables are set
+-- smaller, so that more characters fit on a line.
+local function font_scale(total)
+  if total > 1.7 * LINE_CHARS then
+    return 0.8
+  elseif total > LINE_CHARS then
+    return 0.9
+  end
+  return 1
+end
+
 local function text_widths(columns)
   local total = 0
   for _, column in ipairs(columns) do
@@ -678,18 +692,19 @@ local function text_widths(columns)
   if total <= LINE_CHARS then
     return nil, total
   end
+  local scale = is_typst and font_scale(total) or 1
   -- Short columns: their natural width. Long ones share the rest in proportion to their
   -- average text length, none below its longest word: a column whose share is too small
   -- gets that minimum and the others share what is left (repeated until stable).
   local widths, rest, long = {}, 1.0, {}
   for i, column in ipairs(columns) do
     if column.natural <= SHORT_COLUMN then
-      widths[i] = (column.natural + 3) / LINE_CHARS
+      widths[i] = (column.natural + 2.5) * scale / LINE_CHARS
       rest = rest - widths[i]
     else
       long[i] = {
         weight = math.max(column.total / math.max(column.count, 1), 1),
-        min = (column.word + 2) / LINE_CHARS,
+        min = (column.word + 2) * scale / LINE_CHARS,
       }
     end
   end
@@ -741,6 +756,35 @@ local function text_widths(columns)
   return widths, total
 end
 
+-- Typst: a table short enough to fit on a page is kept in one piece, so that it never
+-- leaves its caption, header and a row or two at the foot of a page; a longer one breaks
+-- across pages (its header row is repeated). Its height is estimated in lines of text.
+local KEEP_TOGETHER_LINES = 40 -- about 450 pt of a 700 pt high page body
+
+local function estimated_lines(tbl, widths, scale)
+  local ncols = #tbl.colspecs
+  local function row_lines(row)
+    local lines = 1
+    for i, cell in ipairs(row.cells) do
+      local share = widths and widths[i] or (1 / ncols)
+      local chars = math.max(share * LINE_CHARS / scale - 2, 4)
+      local text = stringify(cell.contents)
+      lines = math.max(lines, math.ceil((utf8.len(text) or #text) / chars))
+    end
+    return lines
+  end
+  local lines = 0
+  for _, row in ipairs(tbl.head.rows) do
+    lines = lines + row_lines(row)
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      lines = lines + row_lines(row)
+    end
+  end
+  return lines
+end
+
 local function fit_tables(blocks)
   return blocks:walk({
     Table = function(tbl)
@@ -749,17 +793,26 @@ local function fit_tables(blocks)
         tbl.colspecs[i] = { colspec[1], widths and widths[i] or nil }
       end
       if is_html then
-        return pandoc.Div({ tbl }, pandoc.Attr("", { "cae-table" }, {}))
+        -- a wide table is set smaller (report.css), as in the PDF
+        local classes = total > LINE_CHARS and { "cae-table", "cae-wide" } or { "cae-table" }
+        return pandoc.Div({ tbl }, pandoc.Attr("", classes, {}))
       end
-      if is_typst and total > LINE_CHARS then
-        local size = total > 1.7 * LINE_CHARS and "0.8em" or "0.9em"
-        return pandoc.Blocks({
-          pandoc.RawBlock("typst", "#[#set text(size: " .. size .. ")"),
-          tbl,
-          pandoc.RawBlock("typst", "]"),
-        })
+      if not is_typst then
+        return tbl
       end
-      return tbl
+      local scale = font_scale(total)
+      local size = scale < 1 and (scale .. "em") or nil
+      local keep = estimated_lines(tbl, widths, scale) <= KEEP_TOGETHER_LINES
+      if size == nil and not keep then
+        return tbl
+      end
+      -- the spacing of a figure (typst-template.typ), which the wrapper would otherwise hide
+      local keep_block = "block(breakable: false, above: 1.4em, below: 1.4em)"
+      local open = "#" .. (keep and keep_block or "") .. "["
+      if size then
+        open = open .. "#set text(size: " .. size .. ")"
+      end
+      return pandoc.Blocks({ pandoc.RawBlock("typst", open), tbl, pandoc.RawBlock("typst", "]") })
     end,
   })
 end
