@@ -86,3 +86,16 @@ def test_quality_summary_counts_corrections_and_flags():
     text = quality.summary_sentence(2016, anomalies, complete=True)
     assert f"3{NB}anomalies" in text and f"1{NB}correction déduite " in text
     assert f"2{NB}points signalés" in text
+
+
+def test_caveats_list_the_flagged_anomalies_of_the_figures_shown():
+    anomalies = pd.DataFrame(
+        {
+            "key": ["contracts_cdi", "entries", "contracts_cdi"],
+            "action": ["flagged", "flagged", "corrected"],
+            "message": ["A ne concorde pas", "B", "C"],
+        }
+    )
+    text = narrative.caveats(anomalies, ("contracts_cdi",))
+    assert text.endswith("\n\n- A ne concorde pas.") and "B" not in text and "C" not in text
+    assert narrative.caveats(anomalies, ("headcount_end",)) == ""

@@ -242,7 +242,8 @@ def build_year(
     except RuntimeError as exc:
         return BuildResult(year, False, time.perf_counter() - started, error=str(exc))
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{year}-", dir=out.parent))
-    cache = out.parent / ".cache" if use_cache else None
+    # The internal edition's cache holds personal details: kept apart from the public one.
+    cache = out.parent / (".cache-interne" if internal else ".cache") if use_cache else None
     try:
         _build_into(tmp, year, engine, internal, jobs, root, cache)
         (tmp / BUILD_KEY).write_text(key + "\n")

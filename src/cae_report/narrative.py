@@ -108,7 +108,8 @@ def caveats(anomalies: pd.DataFrame, keys: tuple[str, ...]) -> str:
     rows = anomalies[(anomalies["action"] == "flagged") & anomalies["key"].isin(keys)]
     if rows.empty:
         return ""
-    return "À noter : " + " ; ".join(m.rstrip(".") for m in rows["message"]) + "."
+    items = "\n".join(f"- {m.rstrip('.')}." for m in rows["message"])
+    return f"À noter, les chiffres publiés suivants ne concordent pas :\n\n{items}"
 
 
 def comparison_table(rows: list[tuple[str, object, object, str]]) -> pd.DataFrame:
