@@ -191,3 +191,9 @@ def spam_filter(web_audience: pd.DataFrame | None) -> pd.DataFrame:
     return out.astype(
         {"metric": "str", "filtered": "float64", "all": "float64", "kept_pct": "float64"}
     )
+
+
+def main_segment(web_audience: pd.DataFrame) -> str:
+    """The segment the report's figures describe: the spam-filtered one when the year has
+    it (as the published report), else all sessions (an export of the whole view)."""
+    return "filtered" if (web_audience["segment"] == "filtered").any() else "all"

@@ -34,8 +34,11 @@ class Prepared:
 
 def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = False) -> Prepared:
     """Validate and clean one year, in memory (cheap: every notebook may call it)."""
-    raw = load_year(raw_dir, year)
+    raw = load_year(raw_dir, year, reference_dir)
     tables, anomalies = clean(raw.tables, load_reference(reference_dir))
+    if raw.export_anomalies:
+        exported = pd.DataFrame(raw.export_anomalies, columns=anomalies.columns)
+        anomalies = pd.concat([anomalies, exported], ignore_index=True)
     if not internal:
         # Private by default: neither the clean tables nor the raw ones kept alongside them
         # (``Prepared.raw``) carry personal details once the cleaning rules have run.

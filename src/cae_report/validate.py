@@ -14,6 +14,7 @@ import pandera.pandas as pa
 
 from .contract import REQUIRED_COMPLETE, TABLES, Table, pandera_schema
 from .errors import DataError, Problem
+from .exports.derive import PROVIDES
 from .io import Dialect, read_table
 
 
@@ -25,21 +26,28 @@ class YearData:
     tables: dict[str, pd.DataFrame]
     coverage: dict[str, str]
     notes: list[str] = field(default_factory=list)
+    # From the cooperative's own exports (FEC, audience, register), when the folder has some.
+    exports: dict[str, list[str]] = field(default_factory=dict)
+    export_notes: list[str] = field(default_factory=list)
+    export_anomalies: list[dict] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         return all(self.coverage.get(name) == "complete" for name in REQUIRED_COMPLETE)
 
 
-def load_year(folder: Path, year: int) -> YearData:
-    """Read and validate every file of ``folder`` (``data/raw/<year>/``)."""
+def load_year(folder: Path, year: int, reference: Path | None = None) -> YearData:
+    """Read and validate every file of ``folder`` (``data/raw/<year>/``).
+
+    Exports declared there (see :mod:`cae_report.exports.derive`) are turned into canonical
+    tables with the mappings of ``reference`` (default: ``data/reference`` beside ``raw``)."""
     if not folder.is_dir():
         raise DataError.one(folder, f"no data folder for {year}")
     if folder.name != str(year):
         raise DataError.one(folder, f"folder name does not match the year {year}")
     sources_path = folder / "sources.csv"
     sources, dialect = _read_checked(sources_path, TABLES["sources"], year)
-    coverage, problems = _declared_files(folder, sources)
+    coverage, exports, problems = _declared_files(folder, sources)
     tables: dict[str, pd.DataFrame] = {}
     notes = _dialect_notes(sources_path, dialect)
     for name in coverage:
@@ -53,34 +61,60 @@ def load_year(folder: Path, year: int) -> YearData:
     if problems:
         raise DataError(problems)
     tables["sources"] = sources.drop(columns="_line")
-    return YearData(year, tables, coverage, notes)
+    data = YearData(year, tables, coverage, notes, exports)
+    if exports:
+        _add_exports(data, folder, sources, reference or folder.parent.parent / "reference")
+    return data
 
 
-def _declared_files(folder: Path, sources: pd.DataFrame) -> tuple[dict[str, str], list[Problem]]:
-    """Files listed in sources.csv, checked against the folder and the contract."""
+def _add_exports(data: YearData, folder: Path, sources: pd.DataFrame, reference: Path) -> None:
+    from .exports.derive import derive, merge
+
+    derived = derive(folder, data.exports, data.year, reference)
+    data.export_anomalies = merge(data.tables, derived)
+    data.export_notes = derived.notes
+    cov = dict(zip(sources["file"], sources["coverage"], strict=True))
+    for kind, files in data.exports.items():
+        for name in PROVIDES[kind]:
+            if name in derived.tables:
+                data.coverage.setdefault(name, cov[files[0]])
+
+
+def _declared_files(
+    folder: Path, sources: pd.DataFrame
+) -> tuple[dict[str, str], dict[str, list[str]], list[Problem]]:
+    """Files listed in sources.csv, checked against the folder and the contract: canonical
+    tables (their coverage) and exports (file names by kind)."""
+    from .exports.derive import kind_of
+
     path = folder / "sources.csv"
     problems: list[Problem] = []
     coverage: dict[str, str] = {}
-    declared = {f.removesuffix(".csv") for f in sources["file"]}
+    exports: dict[str, list[str]] = {}
     for line, file, cov in zip(sources["_line"], sources["file"], sources["coverage"], strict=True):
-        name = file.removesuffix(".csv")
-        if name not in TABLES or name == "sources" or not file.endswith(".csv"):
-            problems.append(Problem(path, f"unknown table {file!r}", line, "file"))
+        name, kind = file.removesuffix(".csv"), kind_of(file)
+        table = file.endswith(".csv") and name in TABLES and name != "sources"
+        if not table and kind is None:
+            problems.append(Problem(path, f"unknown table or export {file!r}", line, "file"))
         elif not (folder / file).is_file():
             problems.append(Problem(folder / file, f"missing file (declared in {path}:{line})"))
-        else:
+        elif table:
             coverage[name] = cov
-    for extra in sorted(p.name for p in folder.glob("*.csv")):
-        if extra != "sources.csv" and extra.removesuffix(".csv") not in coverage:
-            if not any(p.file == folder / extra for p in problems):
-                problems.append(Problem(folder / extra, f"file not declared in {path}"))
-    if sources["coverage"].eq("complete").all() and len(coverage):
+        else:
+            exports.setdefault(kind, []).append(file)
+    declared = set(sources["file"])
+    for extra in sorted(p.name for p in folder.iterdir() if p.is_file()):
+        if extra != "sources.csv" and extra not in declared:
+            problems.append(Problem(folder / extra, f"file not declared in {path}"))
+    provided = {f.removesuffix(".csv") for f in declared}
+    provided |= {t for kind in exports for t in PROVIDES[kind]}
+    if sources["coverage"].eq("complete").all() and provided and not exports:
         problems += [
             Problem(folder / f"{name}.csv", "missing file (required for a complete year)")
             for name in REQUIRED_COMPLETE
-            if name not in declared
+            if name not in provided
         ]
-    return coverage, problems
+    return coverage, exports, problems
 
 
 def _read_checked(path: Path, table: Table, year: int) -> tuple[pd.DataFrame, Dialect]:
