@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .contract import TABLES
 from .fr import fmt_count, fmt_num_max
 
 # French names of the raw tables, for the board.
@@ -59,18 +58,30 @@ KEY_FIGURE_LABELS = {
 }
 
 
+EXPORT_NAMES = {
+    "fec": "Écritures comptables (FEC)",
+    "budget": "Budget prévisionnel",
+    "audience": "Export d'audience du site",
+    "register": "Registre des entrepreneurs",
+}
+
+
 def files_table(coverage: dict[str, str], sources: pd.DataFrame) -> pd.DataFrame:
-    """One row per data file of the year: what it holds, its source, complete or partial."""
-    source = dict(zip(sources["file"], sources["source"], strict=True))
+    """One row per file of the year folder (as sources.csv lists it): what it holds, its
+    source, complete or partial. ``coverage`` is kept for callers; sources.csv is the list."""
+    from .exports.derive import kind_of
+
     rows = [
         {
-            "Fichier": f"{name}.csv",
-            "Contenu": TABLE_NAMES.get(name, name),
-            "Source": source.get(f"{name}.csv", ""),
+            "Fichier": file,
+            "Contenu": TABLE_NAMES.get(file.removesuffix(".csv"))
+            or EXPORT_NAMES.get(kind_of(file) or "", file),
+            "Source": source,
             "Couverture": "complète" if cov == "complete" else "partielle",
         }
-        for name, cov in coverage.items()
-        if name in TABLES
+        for file, source, cov in zip(
+            sources["file"], sources["source"], sources["coverage"], strict=True
+        )
     ]
     return pd.DataFrame(rows, columns=["Fichier", "Contenu", "Source", "Couverture"])
 
