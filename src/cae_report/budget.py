@@ -15,6 +15,9 @@ import unicodedata
 
 import pandas as pd
 
+from .keyfigures import missing as _missing
+from .keyfigures import stated as _key_figure
+
 # A line is "material" (worth a sentence in the report) when it moved by at least
 # 1 000 € AND by at least 20 % of its budget. Both conditions: a 1 500 € gap on
 # 90 000 € of salaries is noise, a 300 % gap on 20 € of stationery is too. A line
@@ -64,10 +67,6 @@ WATERFALL_COLUMNS = ["label", "amount", "kind"]
 # ---------------------------------------------------------------- helpers
 
 
-def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
 def _fold(text: object) -> str:
     """Accent-free lower-case text, so label patterns survive accents and capitals."""
     if _missing(text):
@@ -83,14 +82,6 @@ def _group_code(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
-
-
-def _key_figure(key_figures: pd.DataFrame | None, indicator: str) -> float | None:
-    """The value the report's text states for ``indicator``, or None when not stated."""
-    if key_figures is None or key_figures.empty:
-        return None
-    hit = key_figures.loc[key_figures["indicator"] == indicator, "value"].dropna()
-    return None if hit.empty else float(hit.iloc[0])
 
 
 def _float(series: pd.Series) -> pd.Series:

@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from .fr import fmt_num
+from .keyfigures import stated
 
 Tables = dict[str, pd.DataFrame]
 
@@ -72,11 +73,7 @@ def load_reference(folder: Path) -> Reference:
 
 def kf(tables: Tables, name: str) -> float | None:
     """A key figure stated in the text, or None."""
-    frame = tables.get("key_figures")
-    if frame is None:
-        return None
-    hit = frame.loc[frame["indicator"] == name, "value"]
-    return None if hit.empty or pd.isna(hit.iloc[0]) else float(hit.iloc[0])
+    return stated(tables.get("key_figures"), name)
 
 
 def _set_kf(tables: Tables, name: str, value: float) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 import pandas as pd
 
 from . import audience, budget, movements, training
+from .keyfigures import missing as _missing
+from .keyfigures import stated as _key_figure
 
 KEYS = (
     "headcount_start",
@@ -101,17 +103,6 @@ WEB_METRICS = {
     "web_avg_duration_s": "avg_duration_s",
     "web_bounce_pct": "bounce_pct",
 }
-
-
-def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
-def _key_figure(key_figures: pd.DataFrame | None, indicator: str) -> float | None:
-    if key_figures is None or key_figures.empty:
-        return None
-    hit = key_figures.loc[key_figures["indicator"] == indicator, "value"].dropna()
-    return None if hit.empty else float(hit.iloc[0])
 
 
 def _tidy(key: str, value: object) -> int | float | None:

@@ -13,6 +13,9 @@ import math
 
 import pandas as pd
 
+from .keyfigures import missing as _missing
+from .keyfigures import stated as _key_figure
+
 MONTHLY_COLUMNS = ["month", "entries", "exits", "headcount_end"]
 FORECAST_COLUMNS = ["indicator", "actual", "forecast", "gap", "gap_pct"]
 PEAK_COLUMNS = ["month", "entries", "exits", "turnover"]
@@ -40,18 +43,6 @@ SUMMARY_KEYS = (
     "movement_rate_pct",
     "net_change",
 )
-
-
-def _missing(value: object) -> bool:
-    return value is None or bool(pd.isna(value))
-
-
-def _key_figure(key_figures: pd.DataFrame | None, indicator: str) -> float | None:
-    """The value the report's text states for ``indicator``, or None when not stated."""
-    if key_figures is None or key_figures.empty:
-        return None
-    hit = key_figures.loc[key_figures["indicator"] == indicator, "value"].dropna()
-    return None if hit.empty else float(hit.iloc[0])
 
 
 def _as_int(value: float | None) -> int | None:
