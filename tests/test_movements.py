@@ -130,14 +130,3 @@ def test_peak_months_keeps_ties_at_the_cut():
 
 def test_peak_months_of_nothing_is_empty():
     assert movements.peak_months(None).empty
-
-
-def test_compare_previous():
-    assert movements.compare_previous({"entries": 24}, None) is None
-    out = movements.compare_previous(
-        {"entries": 24, "exits": 25}, {"entries": 20, "exits": None}
-    ).set_index("indicator")
-    assert out.loc["entries", "change"] == 4.0
-    assert out.loc["entries", "change_pct"] == pytest.approx(20.0)
-    assert math.isnan(out.loc["exits", "previous"])
-    assert math.isnan(out.loc["exits", "change_pct"])

@@ -19,20 +19,9 @@ from .keyfigures import stated as _key_figure
 MONTHLY_COLUMNS = ["month", "entries", "exits", "headcount_end"]
 FORECAST_COLUMNS = ["indicator", "actual", "forecast", "gap", "gap_pct"]
 PEAK_COLUMNS = ["month", "entries", "exits", "turnover"]
-COMPARE_COLUMNS = ["indicator", "current", "previous", "change", "change_pct"]
 
 # Indicators compared with the plan, in the order the report lists them.
 FORECAST_INDICATORS = ("entries", "exits", "headcount_end", "accompanied")
-# Indicators compared year on year.
-COMPARED_INDICATORS = (
-    "headcount_start",
-    "headcount_end",
-    "entries",
-    "exits",
-    "accompanied",
-    "movements",
-    "movement_rate_pct",
-)
 SUMMARY_KEYS = (
     "headcount_start",
     "headcount_end",
@@ -157,26 +146,3 @@ def peak_months(movements: pd.DataFrame | None, n: int = 3) -> pd.DataFrame:
     top = table.nlargest(n, "turnover", keep="all")
     top = top.sort_values(["turnover", "month"], ascending=[False, True])
     return top[PEAK_COLUMNS].reset_index(drop=True)
-
-
-def compare_previous(summary: dict, previous_summary: dict | None) -> pd.DataFrame | None:
-    """This year's movement totals next to last year's; None when there is no last year."""
-    if previous_summary is None:
-        return None
-    rows = []
-    for indicator in COMPARED_INDICATORS:
-        current = summary.get(indicator)
-        previous = previous_summary.get(indicator)
-        current = math.nan if _missing(current) else float(current)
-        previous = math.nan if _missing(previous) else float(previous)
-        change = current - previous
-        rows.append(
-            {
-                "indicator": indicator,
-                "current": current,
-                "previous": previous,
-                "change": change,
-                "change_pct": _gap_pct(change, previous),
-            }
-        )
-    return pd.DataFrame(rows, columns=COMPARE_COLUMNS)
