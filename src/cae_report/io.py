@@ -100,20 +100,9 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, Dialect]:
     header = text.splitlines()[0]
     sep = sniff_separator(path, header, expected)
     dialect = Dialect(encoding, sep, "," if sep == ";" else ".")
-    rows, lines = _split_rows(path, text, sep)
-    columns = [c.strip() for c in rows[0]]
+    columns, rows, problems = split_records(path, text, sep)
     _check_header(path, table, columns)
-    problems: list[Problem] = []
-    records = []
-    for cells, line in zip(rows[1:], lines[1:], strict=True):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(columns):
-            problems.append(
-                Problem(path, f"{len(cells)} cells where the header has {len(columns)}", line)
-            )
-            continue
-        records.append({"_line": line, **dict(zip(columns, cells, strict=True))})
+    records = [{"_line": line, **dict(zip(columns, cells, strict=True))} for line, cells in rows]
     frame = pd.DataFrame(records, columns=["_line", *columns])
     typed = {"_line": frame["_line"].astype("int64")}
     for col in table.columns:
@@ -123,6 +112,26 @@ def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, Dialect]:
     if problems:
         raise DataError(problems)
     return pd.DataFrame(typed), dialect
+
+
+def split_records(
+    path: Path, text: str, sep: str
+) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
+    """The header's column names, each non-blank record with the line it starts on, and a
+    problem for each record whose cell count differs from the header's."""
+    rows, lines = _split_rows(path, text, sep)
+    columns = [c.strip() for c in rows[0]]
+    records, problems = [], []
+    for cells, line in zip(rows[1:], lines[1:], strict=True):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(columns):
+            problems.append(
+                Problem(path, f"{len(cells)} cells where the header has {len(columns)}", line)
+            )
+            continue
+        records.append((line, cells))
+    return columns, records, problems
 
 
 def _split_rows(path: Path, text: str, sep: str) -> tuple[list[list[str]], list[int]]:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..contract import TABLES
 from ..errors import DataError, Problem
 
 # The 18 columns of the standard file (Debit/Credit form), in the legal order.
@@ -71,18 +72,8 @@ TOTAL_LABELS = {"charges": "Coût total des charges", "products": "Coût total d
 OPERATING_SURPLUS_LABEL = "Excédent Brut d'exploitation"
 RESULT_LABEL = "Résultat"
 GRAND_TOTAL_LABEL = "Total Général"
-INCOME_STATEMENT_COLUMNS = [
-    "year",
-    "order",
-    "side",
-    "group",
-    "row_type",
-    "label",
-    "actual",
-    "budget",
-    "published_variance_pct",
-    "note",
-]
+# The canonical table's columns, as the data contract declares them.
+INCOME_STATEMENT_COLUMNS = [c.name for c in TABLES["income_statement"].columns]
 MAPPING_COLUMNS = ("prefix", "side", "group", "label", "order", "note")
 BUDGET_COLUMNS = ("label", "budget")
 

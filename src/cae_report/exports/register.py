@@ -40,7 +40,7 @@ import pandas as pd
 from ..clean import ANOMALY_COLUMNS
 from ..errors import DataError, Problem
 from ..fr import fmt_int, month_name
-from ..io import _split_rows, decode, parse_date, sniff_separator
+from ..io import decode, parse_date, sniff_separator, split_records
 
 COLUMNS = ("id", "entry_date", "exit_date", "contract", "commune", "activity")
 # Cells that must hold a value; exit_date is empty while the person stays, and an export may
@@ -130,8 +130,7 @@ def read_register(path: Path) -> pd.DataFrame:
     if not text.strip():
         raise DataError.one(path, "file is empty", 1)
     sep = sniff_separator(path, text.splitlines()[0], list(COLUMNS))
-    rows, lines = _split_rows(path, text, sep)
-    header = [c.strip() for c in rows[0]]
+    header, rows, row_problems = split_records(path, text, sep)
     problems = [Problem(path, "missing column", 1, name) for name in COLUMNS if name not in header]
     problems += [
         Problem(path, "column appears twice", 1, name)
@@ -143,14 +142,8 @@ def read_register(path: Path) -> pd.DataFrame:
 
     records: list[dict] = []
     first_line: dict[str, int] = {}
-    for cells, line in zip(rows[1:], lines[1:], strict=True):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            problems.append(
-                Problem(path, f"{len(cells)} cells where the header has {len(header)}", line)
-            )
-            continue
+    problems = row_problems
+    for line, cells in rows:
         record = _parse_row(path, line, {n: cells[i].strip() for n, i in position.items()})
         problems += record.pop("_problems")
         person = record["id"]
