@@ -18,7 +18,7 @@ from conftest import PROJECT, open_offline
 from pypdf import PdfReader
 from pypdf.generic import ArrayObject, DictionaryObject
 
-from cae_report import charts
+from cae_report.report import charts
 
 AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = {"serious", "critical"}

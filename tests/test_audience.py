@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report import audience
+from cae_report.analysis import audience
 
 AUDIENCE_2016 = pd.DataFrame(
     {

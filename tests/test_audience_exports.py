@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report.contract import TABLES
+from cae_report.data.contract import TABLES
+from cae_report.data.exports.audience import GA4_BOUNCE_NOTE, AudienceExport, read_audience
+from cae_report.data.read import read_table
 from cae_report.errors import DataError
-from cae_report.exports.audience import GA4_BOUNCE_NOTE, AudienceExport, read_audience
-from cae_report.io import read_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "audience"
 RAW_2016 = Path(__file__).resolve().parents[1] / "data" / "raw" / "2016"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cae_report.pipeline import check
+from cae_report.build.prepare import check
 
 EXPECTED = Path(__file__).parent / "expected" / "2016"
 COMPARED = ("anomalies", "movements", "key_figures", "income_statement")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report import budget
+from cae_report.analysis import budget
 
 COLUMNS = ["year", "order", "side", "group", "row_type", "label", "actual", "budget"]
 

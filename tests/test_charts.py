@@ -12,8 +12,9 @@ import pytest
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from cae_report import charts, fr
-from cae_report.charts import Chart
+from cae_report import fr
+from cae_report.report import charts
+from cae_report.report.charts import Chart
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
@@ -708,3 +709,11 @@ def test_save_png_writes_a_200_dpi_png(tmp_path, targets):
     assert data.startswith(b"\x89PNG")
     width = int.from_bytes(data[16:20], "big")
     assert width == pytest.approx(6.3 * 200, abs=2)
+
+
+def test_mpl_formatters_use_the_text_formats():
+    eur, count, pct = charts._eur_axis(), charts._int_axis(), charts._pct_axis()
+    assert all(isinstance(f, charts.FuncFormatter) for f in (eur, count, pct))
+    assert eur(-20000, 0) == f"-20{NNBSP}000{NBSP}€"
+    assert count(12000, 0) == f"12{NNBSP}000"
+    assert pct(50, 0) == f"50{NNBSP}%"

@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report.clean import Reference, clean
+from cae_report.clean import clean
+from cae_report.data.reference import Reference
 
 REF = Reference(
     places=pd.DataFrame(

@@ -1,4 +1,4 @@
-"""data/README.md (the contract for people) and cae_report.contract (for code) agree."""
+"""data/README.md (the contract for people) and cae_report.data.contract (for code) agree."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cae_report.contract import KEY_FIGURES, REQUIRED_COMPLETE, TABLES
+from cae_report.data.contract import KEY_FIGURES, REQUIRED_COMPLETE, TABLES
 
 README = (Path(__file__).resolve().parents[1] / "data" / "README.md").read_text(encoding="utf-8")
 

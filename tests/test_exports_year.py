@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import RAW, REFERENCE, cli, make_root
 
-from cae_report import budget, indicators
+from cae_report.analysis import budget, indicators
+from cae_report.build.prepare import prepare
 from cae_report.errors import DataError
-from cae_report.pipeline import prepare
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXPORTS = {

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cae_report import budget
-from cae_report.errors import DataError
-from cae_report.exports.fec import (
+from cae_report.analysis import budget
+from cae_report.build.prepare import prepare_year
+from cae_report.data.exports.fec import (
     ENTRY_COLUMNS,
     INCOME_STATEMENT_COLUMNS,
     check_fec,
@@ -25,7 +25,7 @@ from cae_report.exports.fec import (
     read_fec,
     read_mapping,
 )
-from cae_report.pipeline import prepare_year
+from cae_report.errors import DataError
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "tests" / "fixtures" / "fec"

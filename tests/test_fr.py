@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
-from matplotlib.ticker import FuncFormatter
 
 from cae_report import fr
 
@@ -284,15 +283,6 @@ def test_variance_pct_value():
 
 
 # --- chart helpers ----------------------------------------------------------------------------
-
-
-def test_mpl_formatters_use_the_text_formats():
-    eur, count, pct = fr.mpl_eur_formatter(), fr.mpl_int_formatter(), fr.mpl_pct_formatter()
-    assert all(isinstance(f, FuncFormatter) for f in (eur, count, pct))
-    assert eur(-20000, 0) == f"-20{NNBSP}000{NBSP}€"
-    assert count(12000, 0) == f"12{NNBSP}000"
-    assert pct(50, 0) == f"50{NNBSP}%"
-    assert fr.mpl_pct_formatter(1)(2.25, 0) == f"2,3{NNBSP}%"
 
 
 def test_plotly_separators_are_decimal_comma_then_narrow_space():

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from cae_report import indicators
+from cae_report.analysis import indicators
 
 
 def key_figures(**values) -> pd.DataFrame:

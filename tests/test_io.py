@@ -9,8 +9,8 @@ import sys
 import pandas as pd
 import pytest
 
+from cae_report.data.validate import load_year
 from cae_report.errors import DataError
-from cae_report.validate import load_year
 
 
 def _rewrite(path, old: str, new: str) -> None:
@@ -170,7 +170,7 @@ def test_raw_files_are_never_written(tmp_path):
     """check reads the raw folder and writes only to the processed folder."""
     from conftest import RAW, REFERENCE
 
-    from cae_report.pipeline import check
+    from cae_report.build.prepare import check
 
     before = {p: p.read_bytes() for p in (RAW / "2016").iterdir()}
     check(RAW / "2016", REFERENCE, tmp_path / "processed", 2016)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report import movements
+from cae_report.analysis import movements
 
 # 2016 as published, December headcount corrected from the misprinted 4 to 84.
 ENTRIES = [1, 3, 2, 2, 1, 1, 1, 2, 1, 4, 3, 3]

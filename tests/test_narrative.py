@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cae_report import compare, narrative, quality
-from cae_report.pipeline import prepare_year, previous_year
+from cae_report.analysis import compare
+from cae_report.build.prepare import prepare_year, previous_year
+from cae_report.report import audit, narrative
 
 NB, NN = "\u00a0", "\u202f"
 
@@ -83,7 +84,7 @@ def test_comparison_with_partial_previous_year():
 
 def test_quality_summary_counts_corrections_and_flags():
     anomalies = pd.DataFrame({"action": ["corrected", "flagged", "flagged"]})
-    text = quality.summary_sentence(2016, anomalies, complete=True)
+    text = audit.summary_sentence(2016, anomalies, complete=True)
     assert f"3{NB}anomalies" in text and f"1{NB}correction déduite " in text
     assert f"2{NB}points signalés" in text
 

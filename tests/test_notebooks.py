@@ -60,7 +60,7 @@ def test_one_parameters_cell_with_a_typed_default_then_validation(path):
 
 
 def test_check_parameters_validates_year_engine_and_edition():
-    from cae_report.notebook import check_parameters
+    from cae_report.build.parameters import check_parameters
 
     assert check_parameters(2016) == 2016
     assert check_parameters(2016, "quarto", "internal", root=ROOT) == 2016

@@ -20,7 +20,7 @@ import pytest
 from conftest import cli
 from pypdf import PdfReader
 
-from cae_report.pipeline import PRIVATE_COLUMNS, prepare_year
+from cae_report.build.prepare import PRIVATE_COLUMNS, prepare_year
 
 ROOT = Path(__file__).resolve().parents[1]
 MARK = "Document interne — ne pas diffuser"

@@ -20,7 +20,7 @@ import pytest
 from conftest import make_root
 from pypdf import PdfReader
 
-from cae_report import build, provenance
+from cae_report.build import orchestrate, provenance
 
 ROOT = Path(__file__).resolve().parents[1]
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
@@ -125,9 +125,9 @@ def test_code_version_is_the_commit_and_the_dirty_flag(tmp_path):
 
 def test_only_the_annex_is_keyed_on_the_provenance():
     sources = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    assert [s.name for s in sources if build.uses_provenance(s)] == ["06-annexe.ipynb"]
+    assert [s.name for s in sources if orchestrate.uses_provenance(s)] == ["06-annexe.ipynb"]
     annex = ROOT / "notebooks" / "06-annexe.ipynb"
-    keys = {build.notebook_key(annex, "d", "c", {"year": 2016}, p) for p in ("", "a", "b")}
+    keys = {orchestrate.notebook_key(annex, "d", "c", {"year": 2016}, p) for p in ("", "a", "b")}
     assert len(keys) == 3
 
 

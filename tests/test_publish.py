@@ -2,7 +2,7 @@
 
 The notebooks are built here with nbformat exactly as papermill leaves them (parameters and
 injected-parameters cells, stdout noise, an execute_result) and with the outputs the
-notebook helpers emit (``cae_report.display``) and a real chart bundle (plotly + matplotlib),
+notebook helpers emit (``cae_report.report.display``) and a real chart bundle (plotly + matplotlib),
 so the test exercises the contract between notebook authors and the renderer.
 """
 
@@ -28,9 +28,9 @@ import plotly.graph_objects as go  # noqa: E402
 from plotly.offline import get_plotlyjs  # noqa: E402
 from pypdf import PdfReader  # noqa: E402
 
-from cae_report import display  # noqa: E402
 from cae_report.publish import RenderError, render  # noqa: E402
 from cae_report.publish.assemble import parse_cell_options  # noqa: E402
+from cae_report.report import display  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 YEAR = 2016

@@ -9,8 +9,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from cae_report import audience, budget, indicators, movements, training
-from cae_report.pipeline import prepare_year
+from cae_report.analysis import audience, budget, indicators, movements, training
+from cae_report.build.prepare import prepare_year
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from conftest import RAW, REFERENCE
 
-from cae_report.clean import ANOMALY_COLUMNS, clean, load_reference
-from cae_report.errors import DataError
-from cae_report.exports.register import (
+from cae_report.clean import clean
+from cae_report.data.contract import ANOMALY_COLUMNS
+from cae_report.data.exports.register import (
     CONTRACT_STATUS,
     contract_type,
     key_figures_from_register,
@@ -25,7 +25,9 @@ from cae_report.exports.register import (
     reconcile,
     year_end_list,
 )
-from cae_report.validate import load_year
+from cae_report.data.reference import load_reference
+from cae_report.data.validate import load_year
+from cae_report.errors import DataError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "register"
 REGISTER = FIXTURES / "register_2016.csv"

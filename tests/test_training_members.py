@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from cae_report import members, training
+from cae_report.analysis import members, training
 
 SECTORS_CSV = Path(__file__).resolve().parents[1] / "data" / "reference" / "activity_sectors.csv"
 

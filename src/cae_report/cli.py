@@ -7,8 +7,8 @@ import re
 import sys
 from pathlib import Path
 
-from . import config
-from .errors import DataError
+from cae_report import config
+from cae_report.errors import DataError
 
 EXIT_INVALID = 2
 
@@ -51,7 +51,7 @@ def _digits(text: str) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .pipeline import check
+    from cae_report.build.prepare import check
 
     year = args.year
     prepared = check(config.raw_dir(year), config.reference_dir(), config.processed_dir(year), year)
@@ -75,7 +75,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from .build import build_year, print_summary
+    from cae_report.build.orchestrate import build_year, print_summary
 
     result = build_year(
         args.year,
@@ -96,7 +96,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .build import build_batch, print_summary
+    from cae_report.build.orchestrate import build_batch, print_summary
 
     results = build_batch(
         args.years, engine=args.engine, jobs=args.jobs, use_cache=not args.no_cache

@@ -38,7 +38,6 @@ from babel.dates import format_date as _babel_format_date
 from babel.numbers import format_currency as _babel_format_currency
 from babel.numbers import format_decimal as _babel_format_decimal
 from babel.numbers import get_minus_sign_symbol, get_plus_sign_symbol
-from matplotlib.ticker import FuncFormatter
 
 LOCALE = "fr_FR"
 
@@ -314,21 +313,6 @@ def variance_pct_text(actual: Any, budget: Any, decimals: int = 0) -> str:
 
 
 # --- matplotlib tick formatters ---------------------------------------------------------------
-
-
-def mpl_eur_formatter(decimals: int = 0) -> FuncFormatter:
-    """Axis ticks in euros, formatted exactly like the text (``-20 000 €``)."""
-    return FuncFormatter(lambda x, _pos: fmt_eur(x, decimals))
-
-
-def mpl_int_formatter() -> FuncFormatter:
-    """Axis ticks as whole numbers with French grouping."""
-    return FuncFormatter(lambda x, _pos: fmt_int(x))
-
-
-def mpl_pct_formatter(decimals: int = 0) -> FuncFormatter:
-    """Axis ticks for values already in percent (``50 %``)."""
-    return FuncFormatter(lambda x, _pos: fmt_pct(x, decimals))
 
 
 _SPACE_BEFORE_COLON = re.compile(r"[ \u00a0\u202f]:(?=\s|$)")

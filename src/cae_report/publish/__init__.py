@@ -15,7 +15,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from .assemble import RenderError, assemble, chapters, load_config
+from cae_report.publish.assemble import RenderError, assemble, chapters, load_config
 
 ENGINES = ("pandoc", "quarto")
 INTERNAL_KEY = "cae-internal"
@@ -62,13 +62,13 @@ def render(
     tmp.mkdir(parents=True)
     html, pdf = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
     if engine == "pandoc":
-        from . import pandoc_engine
+        from cae_report.publish import pandoc_engine
 
         mark = {INTERNAL_KEY: INTERNAL_MARK} if internal else {}
         pandoc_engine.render_html(merged, html, config=config, front={**front, **mark}, tmp=tmp)
         pandoc_engine.render_pdf(merged, pdf, config=config, front={**front, **mark}, tmp=tmp)
     else:
-        from . import quarto_engine
+        from cae_report.publish import quarto_engine
 
         quarto_engine.render(
             merged,

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .assemble import RenderError
+from cae_report.publish.assemble import RenderError
 
 PUBLISH_DIR = Path(__file__).resolve().parent
 LUA_FILTER = PUBLISH_DIR / "quarto_options.lua"
@@ -182,7 +182,7 @@ PLOTLY_LOCALE_FR: dict[str, Any] = {
     },
 }
 """plotly.js locale ``fr``, registered once after plotly.js; the charts ask for it with
-``config.locale`` (:data:`cae_report.charts.PLOTLY_CONFIG`)."""
+``config.locale`` (:data:`cae_report.report.charts.PLOTLY_CONFIG`)."""
 
 
 PLOTLY_PLACEHOLDER = '<script type="text/javascript" id="cae-plotlyjs"></script>'

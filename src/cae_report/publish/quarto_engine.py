@@ -25,8 +25,8 @@ from typing import Any
 import nbformat
 import yaml
 
-from .assemble import QUARTO_CONFIG, RenderError
-from .pandoc_engine import insert_plotlyjs, plotly_header
+from cae_report.publish.assemble import QUARTO_CONFIG, RenderError
+from cae_report.publish.pandoc_engine import insert_plotlyjs, plotly_header
 
 MIN_VERSION = (1, 4)
 QUARTO_TIMEOUT_S = 900

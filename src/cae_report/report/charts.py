@@ -198,6 +198,18 @@ def _drawn_texts(texts: Iterable[Any]) -> list[str]:
     return [_drawn_text(t) for t in texts]
 
 
+def _eur_axis() -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: fr.fmt_eur(x))
+
+
+def _int_axis() -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: fr.fmt_int(x))
+
+
+def _pct_axis() -> FuncFormatter:
+    return FuncFormatter(lambda x, _pos: fr.fmt_pct(x))
+
+
 def _drawn(formatter: FuncFormatter) -> FuncFormatter:
     """A matplotlib tick formatter whose negative numbers are written with U+2212."""
     return FuncFormatter(lambda x, pos: _drawn_text(formatter(x, pos)))
@@ -412,7 +424,7 @@ def _movements_mpl(
         ax.set_xticks(x, data["month_label"])
         ax.set_ylim(0, counts_top)
         ax.yaxis.set_major_locator(_nice_locator(integer=True))
-        ax.yaxis.set_major_formatter(_drawn(fr.mpl_int_formatter()))
+        ax.yaxis.set_major_formatter(_drawn(_int_axis()))
         ax.set_ylabel("Entrées et sorties (personnes)")
         ax2 = ax.twinx()
         ax2.spines["right"].set_visible(True)
@@ -439,7 +451,7 @@ def _movements_mpl(
             )
         ax2.set_ylim(*head_range)
         ax2.yaxis.set_major_locator(_nice_locator(integer=True))
-        ax2.yaxis.set_major_formatter(_drawn(fr.mpl_int_formatter()))
+        ax2.yaxis.set_major_formatter(_drawn(_int_axis()))
         ax2.set_ylabel("Effectif fin de mois (personnes)")
         _mpl_title(fig, title)
         handles = [bars_in, bars_out, *ax2.get_lines()]
@@ -571,7 +583,7 @@ def _variance_mpl(data: pd.DataFrame, title: str) -> Figure:
         ax.axvline(0, color=COLORS["ink"], linewidth=0.8)
         ax.set_xlim(*_pad_range(values, 0.05))
         ax.xaxis.set_major_locator(_nice_locator())
-        ax.xaxis.set_major_formatter(_drawn(fr.mpl_eur_formatter()))
+        ax.xaxis.set_major_formatter(_drawn(_eur_axis()))
         ax.set_xlabel("Écart réalisé − budget (€)")
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
@@ -749,7 +761,7 @@ def _waterfall_mpl(data: pd.DataFrame, title: str) -> Figure:
         ax.set_yticks(y, labels)
         ax.invert_yaxis()
         ax.xaxis.set_major_locator(_nice_locator())
-        ax.xaxis.set_major_formatter(_drawn(fr.mpl_eur_formatter()))
+        ax.xaxis.set_major_formatter(_drawn(_eur_axis()))
         ax.set_xlabel("Euros")
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
@@ -905,7 +917,7 @@ def _web_mpl(data: pd.DataFrame, title: str) -> Figure:
         ax.set_ylim(0, float(data["visits"].max()) * 1.3)
         ax.set_xticks(x, [str(y) for y in data["year"]])
         ax.yaxis.set_major_locator(_nice_locator())
-        ax.yaxis.set_major_formatter(_drawn(fr.mpl_int_formatter()))
+        ax.yaxis.set_major_formatter(_drawn(_int_axis()))
         ax.set_ylabel("Visites")
         ax.grid(axis="y", color="#E5E5E5", linewidth=0.6)
         _mpl_title(fig, title)
@@ -1046,7 +1058,7 @@ def _targets_mpl(data: pd.DataFrame, title: str) -> Figure:
         step = 50 if data["ratio_pct"].max() <= 300 else 100
         top_tick = math.ceil(max(100.0, float(data["ratio_pct"].max())) / step) * step
         ax.set_xticks(range(0, top_tick + 1, step))  # ticks only where the bars are
-        ax.xaxis.set_major_formatter(_drawn(fr.mpl_pct_formatter()))
+        ax.xaxis.set_major_formatter(_drawn(_pct_axis()))
         ax.set_xlabel(TARGETS_AXIS_LABEL)
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)
@@ -1275,9 +1287,7 @@ def _hbar_mpl(
         ax.invert_yaxis()
         ax.set_xlim(0, float(data[value].max()) * 1.02 or 1.0)
         ax.xaxis.set_major_locator(_nice_locator(integer=axis == "int"))
-        ax.xaxis.set_major_formatter(
-            _drawn(fr.mpl_pct_formatter() if axis == "pct" else fr.mpl_int_formatter())
-        )
+        ax.xaxis.set_major_formatter(_drawn(_pct_axis() if axis == "pct" else _int_axis()))
         ax.set_xlabel(value_label)
         ax.spines["left"].set_visible(False)
         ax.tick_params(axis="y", length=0)

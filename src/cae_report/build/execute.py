@@ -4,7 +4,7 @@ The build runs one such process per notebook (papermill has no kernel reuse and
 notebooks of a year are independent), so a failure names its notebook and cell
 in one line instead of a traceback.
 
-    python -m cae_report.execute SOURCE.ipynb OUTPUT.ipynb PARAMETERS_JSON
+    python -m cae_report.build.execute SOURCE.ipynb OUTPUT.ipynb PARAMETERS_JSON
 
 with the build's parameters, e.g. ``{"year": 2016, "engine": "pandoc", "edition": "public"}``.
 

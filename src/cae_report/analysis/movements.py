@@ -13,8 +13,8 @@ import math
 
 import pandas as pd
 
-from .keyfigures import missing as _missing
-from .keyfigures import stated as _key_figure
+from cae_report.data.keyfigures import missing as _missing
+from cae_report.data.keyfigures import stated as _key_figure
 
 MONTHLY_COLUMNS = ["month", "entries", "exits", "headcount_end"]
 FORECAST_COLUMNS = ["indicator", "actual", "forecast", "gap", "gap_pct"]

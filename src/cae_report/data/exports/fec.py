@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..contract import TABLES
-from ..errors import DataError, Problem
+from cae_report.data.contract import TABLES
+from cae_report.errors import DataError, Problem
 
 # The 18 columns of the standard file (Debit/Credit form), in the legal order.
 STANDARD_COLUMNS = (

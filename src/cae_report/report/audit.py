@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .fr import fmt_count, fmt_num_max
+from cae_report.fr import fmt_count, fmt_num_max
 
 # French names of the raw tables, for the board.
 TABLE_NAMES = {
@@ -69,7 +69,7 @@ EXPORT_NAMES = {
 def files_table(coverage: dict[str, str], sources: pd.DataFrame) -> pd.DataFrame:
     """One row per file of the year folder (as sources.csv lists it): what it holds, its
     source, complete or partial. ``coverage`` is kept for callers; sources.csv is the list."""
-    from .exports.derive import kind_of
+    from cae_report.data.exports.derive import kind_of
 
     rows = [
         {

@@ -17,25 +17,16 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from pathlib import Path
 
 import pandas as pd
 
-from .fr import fmt_num
-from .keyfigures import stated
+from cae_report.data.contract import ANOMALY_COLUMNS
+from cae_report.data.keyfigures import stated
+from cae_report.data.reference import Reference
+from cae_report.fr import fmt_num
 
 Tables = dict[str, pd.DataFrame]
 
-ANOMALY_COLUMNS = [
-    "table",
-    "key",
-    "field",
-    "published",
-    "corrected",
-    "rule",
-    "action",
-    "message",
-]
 # Corrected value of a percentage that has no meaning (variance against a zero budget).
 UNDEFINED = "non défini"
 # Legal monthly hours of a full-time post (35 h × 52 / 12), to check shares of a post.
@@ -55,17 +46,6 @@ class Anomaly:
     @property
     def action(self) -> str:
         return "flagged" if self.corrected is None else "corrected"
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Reference data the rules compare against (``data/reference/``)."""
-
-    places: pd.DataFrame  # columns: name, commune, kind
-
-
-def load_reference(folder: Path) -> Reference:
-    return Reference(places=pd.read_csv(folder / "places.csv", dtype=str, keep_default_na=False))
 
 
 # ---------------------------------------------------------------- helpers

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from . import indicators
-from .fr import fmt_eur, fmt_int
+from cae_report.analysis import indicators
+from cae_report.fr import fmt_eur, fmt_int
 
 # theme -> (label, name, kind); name is an indicator or a key figure.
 FIGURES = {

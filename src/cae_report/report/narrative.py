@@ -1,6 +1,6 @@
 """French sentences and board-ready tables, built from computed results only.
 
-Every number the report prints goes through here or :mod:`cae_report.quality`:
+Every number the report prints goes through here or :mod:`cae_report.report.audit`:
 nothing is typed. Functions take the outputs of the analysis modules and return
 markdown strings or DataFrames of formatted strings (for ``display.table``).
 """
@@ -11,8 +11,8 @@ import math
 
 import pandas as pd
 
-from .budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
-from .fr import (
+from cae_report.analysis.budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
+from cae_report.fr import (
     fmt_count,
     fmt_duration,
     fmt_eur,

@@ -12,7 +12,7 @@ Cache (``_build/.cache/``), keyed on content, never on times:
 * an executed notebook is reused when its source, the data it can read (the raw
   folders up to its year, the reference files), the package code, the lock file
   and its parameters (year, engine, edition) are unchanged; a notebook whose code uses
-  :mod:`cae_report.provenance` (the annex) is also keyed on the provenance record, which
+  :mod:`cae_report.build.provenance` (the annex) is also keyed on the provenance record, which
   adds the Git commit, the dirty flag and the tools' versions;
 * the rendered HTML and PDF are reused when the executed notebooks, the publishing
   code and templates, ``_quarto.yml``, the engine and the edition are unchanged;
@@ -36,10 +36,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import config
-from .errors import DataError
+from cae_report import config
+from cae_report.errors import DataError
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]
 BUILD_KEY = ".build-key"
 OUTPUTS = (
     "rapport-{year}.html",
@@ -130,7 +130,7 @@ def notebook_key(source: Path, data: str, code: str, parameters: dict, provenanc
 
 
 def uses_provenance(source: Path) -> bool:
-    """Whether the code cells of notebook ``source`` use :mod:`cae_report.provenance`."""
+    """Whether the code cells of notebook ``source`` use :mod:`cae_report.build.provenance`."""
     cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
     return any(
         _USES_PROVENANCE.search("".join(c.get("source", "")))
@@ -189,7 +189,7 @@ def execute_all(
             [
                 sys.executable,
                 "-m",
-                "cae_report.execute",
+                "cae_report.build.execute",
                 str(source),
                 str(target),
                 json.dumps(parameters),
@@ -258,8 +258,8 @@ def build_year(
 
 
 def build_key(year: int, engine: str, internal: bool, root: Path) -> str:
-    from . import provenance
-    from .publish import chapters
+    from cae_report.build import provenance
+    from cae_report.publish import chapters
 
     notebooks = _tree_digest(chapters(root), root)
     payload = json.dumps(
@@ -304,9 +304,10 @@ def _build_into(
     root: Path,
     cache: Path | None,
 ) -> None:
-    from . import indicators, provenance
-    from .pipeline import prepare_year, previous_year, write_processed
-    from .publish import chapters, render
+    from cae_report.analysis import indicators
+    from cae_report.build import provenance
+    from cae_report.build.prepare import prepare_year, previous_year, write_processed
+    from cae_report.publish import chapters, render
 
     log(year, "validating and cleaning the data")
     prepared = prepare_year(year, root=root)

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from . import audience, budget, movements, training
-from .keyfigures import missing as _missing
-from .keyfigures import stated as _key_figure
+from cae_report.analysis import audience, budget, movements, training
+from cae_report.data.keyfigures import missing as _missing
+from cae_report.data.keyfigures import stated as _key_figure
 
 KEYS = (
     "headcount_start",

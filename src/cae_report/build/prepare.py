@@ -1,5 +1,5 @@
 """The stages of the pipeline, each a function of its paths; ``main``-style wiring lives in
-:mod:`cae_report.cli` and :mod:`cae_report.build`.
+:mod:`cae_report.cli` and :mod:`cae_report.build.orchestrate`.
 """
 
 from __future__ import annotations
@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config
-from .clean import clean, load_reference
-from .errors import DataError
-from .validate import YearData, load_year
+from cae_report import clean as cleaning
+from cae_report import config
+from cae_report.data import reference
+from cae_report.data.validate import YearData, load_year
+from cae_report.errors import DataError
 
 # Personal details beyond name, activity, commune and status stay out of what is published.
 PRIVATE_COLUMNS = {"entrepreneurs": ("address",)}
@@ -35,7 +36,7 @@ class Prepared:
 def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = False) -> Prepared:
     """Validate and clean one year, in memory (cheap: every notebook may call it)."""
     raw = load_year(raw_dir, year, reference_dir)
-    tables, anomalies = clean(raw.tables, load_reference(reference_dir))
+    tables, anomalies = cleaning.clean(raw.tables, reference.load_reference(reference_dir))
     if raw.export_anomalies:
         exported = pd.DataFrame(raw.export_anomalies, columns=anomalies.columns)
         anomalies = pd.concat([anomalies, exported], ignore_index=True)
@@ -64,7 +65,7 @@ def previous_year(year: int, root: Path | None = None) -> Prepared | None:
 
 def visits_history(year: int, root: Path | None = None) -> pd.DataFrame:
     """Website visits of every year with data up to ``year`` (exact or as rounded in text)."""
-    from .audience import year_visits
+    from cae_report.analysis.audience import year_visits
 
     rows = []
     for y in config.available_years(root):
@@ -81,14 +82,13 @@ def visits_history(year: int, root: Path | None = None) -> pd.DataFrame:
 
 
 def sector_mapping(root: Path | None = None) -> pd.DataFrame:
-    """The activity → sector mapping, kept as data (``data/reference/activity_sectors.csv``)."""
-    return pd.read_csv(config.reference_dir(root) / "activity_sectors.csv", dtype={"order": int})
+    """:func:`cae_report.data.reference.sector_mapping` of the project (what notebooks call)."""
+    return reference.sector_mapping(config.reference_dir(root))
 
 
 def country_names(root: Path | None = None) -> dict[str, str]:
-    """English country names of analytics exports → French (``data/reference/countries.csv``)."""
-    frame = pd.read_csv(config.reference_dir(root) / "countries.csv", dtype=str)
-    return dict(zip(frame["name"], frame["name_fr"], strict=True))
+    """:func:`cae_report.data.reference.country_names` of the project (what notebooks call)."""
+    return reference.country_names(config.reference_dir(root))
 
 
 def write_processed(prepared: Prepared, out_dir: Path) -> list[Path]:

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from .fr import typography
+from cae_report.fr import typography
 
 _NUMBER = re.compile(
     r"""^[+\-\u2212]?            # sign

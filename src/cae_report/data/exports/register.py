@@ -37,10 +37,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..clean import ANOMALY_COLUMNS
-from ..errors import DataError, Problem
-from ..fr import fmt_int, month_name
-from ..io import decode, parse_date, sniff_separator, split_records
+from cae_report.data.contract import ANOMALY_COLUMNS
+from cae_report.data.read import decode, parse_date, sniff_separator, split_records
+from cae_report.errors import DataError, Problem
+from cae_report.fr import fmt_int, month_name
 
 COLUMNS = ("id", "entry_date", "exit_date", "contract", "commune", "activity")
 # Cells that must hold a value; exit_date is empty while the person stays, and an export may

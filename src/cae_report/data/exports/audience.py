@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError
+from cae_report.errors import DataError
 
 __all__ = [
     "AUDIENCE_COLUMNS",
@@ -752,7 +752,7 @@ def _check_period(ctx: _Context, period: _Period | None, year: int) -> None:
 
 
 def _audience_frame(year: int, segment: str, label: str, v: _Values) -> pd.DataFrame:
-    """One canonical ``web_audience`` row, typed like ``cae_report.io.read_table`` does."""
+    """One canonical ``web_audience`` row, typed like ``cae_report.data.read.read_table`` does."""
     return pd.DataFrame(
         {
             "year": pd.array([year], dtype="Int64"),

@@ -26,7 +26,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import config
+from cae_report import config
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -67,7 +67,7 @@ def input_files(year: int, root: Path) -> list[dict[str, Any]]:
     """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, sorted by
     path: ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
 
-    The same files as the build's data key (:func:`cae_report.build.data_digest`)."""
+    The same files as the build's data key (:func:`cae_report.build.orchestrate.data_digest`)."""
     folders = [config.raw_dir(y, root) for y in read_years(year, root)]
     folders.append(config.reference_dir(root))
     paths = [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
@@ -229,7 +229,7 @@ def engine_phrase(engine: dict[str, str]) -> str:
 
 def summary_text(record: dict[str, Any]) -> str:
     """The annex's opening paragraph: how many files, which years, code and engine."""
-    from .fr import fmt_count
+    from cae_report.fr import fmt_count
 
     inputs = record["inputs"]
     reference = sum(1 for row in inputs if row["path"].startswith("data/reference/"))
@@ -250,7 +250,7 @@ def inputs_table(record: dict[str, Any]) -> pd.DataFrame:
     """One row per input file: path, size, SHA-256 (split in two halves so that it wraps)."""
     import pandas as pd
 
-    from .fr import fmt_count
+    from cae_report.fr import fmt_count
 
     rows = [
         {

@@ -1,7 +1,7 @@
 """The data contract, declared once: every raw table, its columns, types, checks and key.
 
 ``data/README.md`` documents the same contract for people; ``tests/test_contract.py``
-checks that the two agree. Types are parsed by :mod:`cae_report.io` (so errors can
+checks that the two agree. Types are parsed by :mod:`cae_report.data.read` (so errors can
 name the line); value checks run through pandera schemas built from these specs.
 """
 
@@ -100,6 +100,9 @@ KEY_FIGURES = (
     "web_duration_diff_pct",
     "web_bounce_diff_pct",
 )
+
+ANOMALY_COLUMNS = ["table", "key", "field", "published", "corrected", "rule", "action", "message"]
+"""Columns of ``anomalies.csv``: one finding of the cleaning rules or of an export check."""
 
 SIDES = ("charges", "products")
 GROUPS = ("60", "61", "62", "64", "own_resources", "subsidies", "other_income", "non_operating")

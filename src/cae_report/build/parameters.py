@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import config
+from cae_report import config
 
 ENGINES = ("pandoc", "quarto")
 """The renderers a build can use (``auto`` is resolved before the notebooks run)."""

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, Problem
+from cae_report.data.contract import ANOMALY_COLUMNS
+from cae_report.errors import DataError, Problem
 
 # Export kinds, recognised by file name (declared in sources.csv), and what they give.
 KINDS = {
@@ -30,7 +31,6 @@ PROVIDES = {
     "audience": ("web_audience", "web_countries", "web_visits"),
     "register": ("movements", "key_figures"),
 }
-ANOMALY_COLUMNS = ["table", "key", "field", "published", "corrected", "rule", "action", "message"]
 
 
 def kind_of(file: str) -> str | None:
@@ -63,7 +63,7 @@ def derive(folder: Path, files: dict[str, list[str]], year: int, reference: Path
 
 
 def _fec(folder: Path, files, year: int, reference: Path, out: Derived) -> None:
-    from .fec import check_fec, income_statement_from_fec, read_fec
+    from cae_report.data.exports.fec import check_fec, income_statement_from_fec, read_fec
 
     if "budget" not in files:
         raise DataError.one(
@@ -93,7 +93,7 @@ def _fec(folder: Path, files, year: int, reference: Path, out: Derived) -> None:
 
 
 def _audience(folder: Path, files, year: int, reference: Path, out: Derived) -> None:
-    from .audience import read_audience
+    from cae_report.data.exports.audience import read_audience
 
     rows, countries = [], []
     for name in files["audience"]:
@@ -114,7 +114,11 @@ def _audience(folder: Path, files, year: int, reference: Path, out: Derived) -> 
 
 
 def _register(folder: Path, files, year: int, reference: Path, out: Derived) -> None:
-    from .register import key_figures_from_register, movements_from_register, read_register
+    from cae_report.data.exports.register import (
+        key_figures_from_register,
+        movements_from_register,
+        read_register,
+    )
 
     register = read_register(folder / files["register"][0])
     out.tables["movements"] = movements_from_register(register, year)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
-from .contract import REQUIRED_COMPLETE, TABLES, Table, pandera_schema
-from .errors import DataError, Problem
-from .exports.derive import PROVIDES
-from .io import Dialect, read_table
+from cae_report.data.contract import REQUIRED_COMPLETE, TABLES, Table, pandera_schema
+from cae_report.data.exports.derive import PROVIDES
+from cae_report.data.read import Dialect, read_table
+from cae_report.errors import DataError, Problem
 
 
 @dataclass
@@ -39,7 +39,7 @@ class YearData:
 def load_year(folder: Path, year: int, reference: Path | None = None) -> YearData:
     """Read and validate every file of ``folder`` (``data/raw/<year>/``).
 
-    Exports declared there (see :mod:`cae_report.exports.derive`) are turned into canonical
+    Exports declared there (see :mod:`cae_report.data.exports.derive`) are turned into canonical
     tables with the mappings of ``reference`` (default: ``data/reference`` beside ``raw``)."""
     if not folder.is_dir():
         raise DataError.one(folder, f"no data folder for {year}")
@@ -68,7 +68,7 @@ def load_year(folder: Path, year: int, reference: Path | None = None) -> YearDat
 
 
 def _add_exports(data: YearData, folder: Path, sources: pd.DataFrame, reference: Path) -> None:
-    from .exports.derive import derive, merge
+    from cae_report.data.exports.derive import derive, merge
 
     derived = derive(folder, data.exports, data.year, reference)
     data.export_anomalies = merge(data.tables, derived)
@@ -85,7 +85,7 @@ def _declared_files(
 ) -> tuple[dict[str, str], dict[str, list[str]], list[Problem]]:
     """Files listed in sources.csv, checked against the folder and the contract: canonical
     tables (their coverage) and exports (file names by kind)."""
-    from .exports.derive import kind_of
+    from cae_report.data.exports.derive import kind_of
 
     path = folder / "sources.csv"
     problems: list[Problem] = []

@@ -15,8 +15,8 @@ import unicodedata
 
 import pandas as pd
 
-from .keyfigures import missing as _missing
-from .keyfigures import stated as _key_figure
+from cae_report.data.keyfigures import missing as _missing
+from cae_report.data.keyfigures import stated as _key_figure
 
 # A line is "material" (worth a sentence in the report) when it moved by at least
 # 1 000 € AND by at least 20 % of its budget. Both conditions: a 1 500 € gap on

@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 from babel.dates import get_month_names
 
-from .contract import DATE, FLOAT, INT, MONTH, POSTCODE, YEAR_MONTH, Table
-from .errors import DataError, Problem
+from cae_report.data.contract import DATE, FLOAT, INT, MONTH, POSTCODE, YEAR_MONTH, Table
+from cae_report.errors import DataError, Problem
 
 _SEPARATORS = (",", ";", "\t")
 # Spaces French software puts between thousands: space, no-break, narrow no-break.

@@ -1,0 +1,1 @@
+"""Stage 1, data: the contract, reading and validating raw files, reference data, exports."""

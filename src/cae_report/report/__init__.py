@@ -1,0 +1,1 @@
+"""Stage 4, report: French text, tables and charts made from the analyses."""
