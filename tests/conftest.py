@@ -35,6 +35,7 @@ def make_root(tmp: Path) -> Path:
     shutil.copytree(PROJECT / "notebooks", root / "notebooks")
     shutil.copytree(PROJECT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(PROJECT / "data" / "reference", root / "data" / "reference")
+    shutil.copy(PROJECT / "data" / "cooperative.yml", root / "data")
     shutil.copytree(
         PROJECT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
     )
