@@ -29,7 +29,9 @@ def load(data_dir: Path) -> dict[str, Any]:
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise DataError.one(file, "file not found: every project needs its cooperative.yml")
+        raise DataError.one(
+            file, "file not found: every project needs its cooperative.yml"
+        ) from None
     except UnicodeDecodeError as exc:
         raise DataError.one(file, f"not UTF-8 (byte {exc.start})") from None
     try:
