@@ -87,8 +87,12 @@ def chart_bundle(chart: Chart) -> dict[str, Any]:
 
 
 def chart_metadata(chart: Chart) -> dict[str, Any]:
-    """Output metadata: the chart's id, title and alt text (the engines name the div by it)."""
-    return {"cae_report": {"name": chart.name, "title": chart.title, "alt": chart.alt}}
+    """Output metadata: the chart's id, title and alt text (the engines name the div by it);
+    the alt text of the SVG too, which ``nbconvert`` puts on the ``<img>`` it makes."""
+    return {
+        "cae_report": {"name": chart.name, "title": chart.title, "alt": chart.alt},
+        SVG_MIME: {"alt": chart.alt},
+    }
 
 
 def display_chart(chart: Chart) -> None:

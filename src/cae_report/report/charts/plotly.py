@@ -249,21 +249,31 @@ def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> 
                 yaxis="y2" if mark.secondary else "y",
             )
         )
+    elif isinstance(mark, Rule) and spec.horizontal:
+        # A line trace, not a shape: a shape in the legend leaves the chart 0 px high in
+        # JupyterLab (plotly's renderer draws it into an output without a height).
+        fig.add_trace(
+            go.Scatter(
+                x=[mark.value, mark.value],
+                y=[-0.5, n - 0.5],
+                mode="lines",
+                line={"color": mark.color, "width": mark.width * 1.4},
+                name=mark.name or "",
+                showlegend=mark.name is not None,
+                hoverinfo="skip",
+            )
+        )
     elif isinstance(mark, Rule):
-        across = {"y0": -0.5, "y1": n - 0.5} if spec.horizontal else {"x0": -0.5, "x1": n - 0.5}
-        along = {"x0": mark.value, "x1": mark.value} if spec.horizontal else {}
-        if not spec.horizontal:
-            along = {"y0": mark.value, "y1": mark.value}
         fig.add_shape(
             type="line",
             xref="x",
             yref="y",
             line={"color": mark.color, "width": mark.width * 1.4},
-            name=mark.name,
-            showlegend=mark.name is not None,
             layer="above",
-            **across,
-            **along,
+            x0=-0.5,
+            x1=n - 0.5,
+            y0=mark.value,
+            y1=mark.value,
         )
     elif isinstance(mark, Connectors):
         for value, start, end in mark.segments:

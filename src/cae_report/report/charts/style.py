@@ -90,11 +90,11 @@ SVG_HASHSALT = "cae-report"
 """Fixed salt for the SVG element ids, so that the same chart gives the same SVG bytes."""
 
 TITLE_WRAP_STATIC = 72
-TITLE_WRAP_INTERACTIVE = 40
-"""A title line on screen: 40 characters at 16 px fit a 390 px phone."""
+TITLE_WRAP_INTERACTIVE = 34
+"""A title line on screen: 34 characters of 16 px bold fit a 390 px phone, margins included."""
 
 LABEL_WRAP_STATIC = 30
-LABEL_WRAP_INTERACTIVE = 24
+LABEL_WRAP_INTERACTIVE = 20
 """Characters per line of a category label: on the page (9 pt in 16 cm), on screen (two
 columns of labels beside the bars fit a phone)."""
 LABEL_MAX_LINES = 2
