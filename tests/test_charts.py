@@ -924,7 +924,8 @@ def test_html_engines_get_the_interactive_div_from_the_plotly_json(monthly, tmp_
 
 
 def test_plotly_config_offers_no_upload_and_speaks_french(monthly):
-    html = charts.plotly_html(charts.movements_chart(monthly, 2016))
+    chart = charts.movements_chart(monthly, 2016)
+    html = charts.with_plotly_html(charts.chart_bundle(chart))["text/html"]
     assert '"showSendToCloud": false' in html and '"locale": "fr"' in html
     assert '"lasso2d"' in html and '"displaylogo": false' in html
     assert '"toImageButtonOptions": {"filename": "movements-monthly"}' in html

@@ -21,7 +21,6 @@ from cae_report.report.charts.output import (
     PLOTLY_CONFIG,
     chart_bundle,
     display_chart,
-    plotly_html,
     with_plotly_html,
 )
 from cae_report.report.charts.style import COLORS, MARK_CONTRAST_MIN, OKABE_ITO, PALETTE
@@ -38,7 +37,6 @@ __all__ = [
     "countries_chart",
     "display_chart",
     "movements_chart",
-    "plotly_html",
     "products_structure_chart",
     "targets_chart",
     "variance_chart",

@@ -141,7 +141,6 @@ def targets_chart(targets: pd.DataFrame, title: str = "Audience du site et objec
     series = bar_series(
         range(len(data)), list(data["ratio_pct"]), list(data["color"]), hover, names, width=0.5
     )
-    series.sort(key=lambda s: s.color != COLORS["met"])
     top = max(100.0, float(data["ratio_pct"].max())) * 1.04
     spec = ChartSpec(
         name="web-targets",

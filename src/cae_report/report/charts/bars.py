@@ -35,8 +35,12 @@ def bar_series(
     bases: Sequence[float] | None = None,
     width: float = 0.65,
 ) -> list[Bars]:
-    """Rows grouped into one series per colour (first seen first), named from ``names``."""
-    order: list[str] = list(dict.fromkeys(colors))
+    """Rows grouped into one series per colour, named from ``names``: in the order of
+    ``names`` (the legend's), then the other colours as first seen."""
+    seen = set(colors)
+    order = [c for c in (names or {}) if c in seen] + [
+        c for c in dict.fromkeys(colors) if c not in (names or {})
+    ]
     base = list(bases) if bases is not None else [0.0] * len(positions)
     series = []
     for color in order:

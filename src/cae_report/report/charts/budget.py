@@ -89,7 +89,6 @@ def variance_chart(
     series = bar_series(
         positions, list(picked["variance_eur"]), list(picked["color"]), hover, names
     )
-    series.sort(key=lambda s: s.color != COLORS["highlight"])  # legend: significant first
     spec = ChartSpec(
         name="budget-variances",
         title=title,

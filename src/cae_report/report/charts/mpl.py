@@ -170,8 +170,6 @@ def _category_axis(ax: Axes, spec: ChartSpec) -> None:
         ax.set_xlim(*edge)
         ax.set_xticks(positions, labels_text)
         labels = ax.get_xticklabels()
-        if spec.category_title:
-            ax.set_xlabel(spec.category_title)
     for label, heading in zip(labels, cats.headings, strict=True):
         if heading:
             label.set_fontweight("bold")

@@ -72,11 +72,6 @@ def plotly_div(figure: dict[str, Any], div_id: str) -> str:
     )
 
 
-def plotly_html(chart: Chart) -> str:
-    """The chart's HTML ``<div>`` as the HTML report shows it."""
-    return plotly_div(plotly_figure(chart), f"fig-{chart.name}")
-
-
 def chart_bundle(chart: Chart) -> dict[str, Any]:
     """The MIME bundle of one notebook output (see the module docstring)."""
     return {

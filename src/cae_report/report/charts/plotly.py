@@ -143,7 +143,6 @@ def draw(spec: ChartSpec) -> go.Figure:
             "showgrid": False,
             "automargin": True,
             "fixedrange": True,
-            "title": {"text": spec.category_title} if spec.category_title else None,
         }
         fig.update_layout(xaxis=category, yaxis=value)
         if spec.secondary_axis is not None:

@@ -109,10 +109,6 @@ class Bars:
         if len(sizes) != 1:
             raise ValueError("a series needs one length, base, hover text (and label) per bar")
 
-    @property
-    def ends(self) -> tuple[float, ...]:
-        return tuple(b + v for b, v in zip(self.bases, self.lengths, strict=True))
-
 
 @dataclass(frozen=True)
 class Line:
@@ -169,7 +165,6 @@ class ChartSpec:
     value_axis: Axis
     marks: tuple[Mark, ...]
     secondary_axis: Axis | None = None
-    category_title: str | None = None
     hover_unified: bool = False
     legend_entries: tuple[LegendEntry, ...] = field(default=(), init=False)
 
@@ -191,25 +186,40 @@ class ChartSpec:
 
     @property
     def height_in(self) -> float:
-        """Height of the static figure: a row needs 0.28 in, a further line of label 0.14 in."""
+        """Height of the static figure: a row needs 0.28 in, a further line of label 0.14 in;
+        rows come closer (0.2 in at least) rather than run off the page."""
         if not self.horizontal:
             return FIG_HEIGHT_IN
-        rows = len(self.categories.labels)
-        legend = 0.25 if self.legend_entries else 0.0
-        extra = self.text_lines(LABEL_WRAP_STATIC) - rows
-        # Taller than a page's text would cut the chart: rows then come closer (0.2 in at least).
-        pitch = min(0.28, max(0.2, (ROWS_MAX_IN - 1.3 - legend - 0.14 * extra) / rows))
-        return max(ROWS_MIN_IN, 1.3 + legend + pitch * rows + 0.14 * extra)
+        return max(
+            ROWS_MIN_IN,
+            self._rows_height(LABEL_WRAP_STATIC, (1.3, 0.25, 0.28, 0.14), (0.2, ROWS_MAX_IN)),
+        )
 
     @property
     def height_px(self) -> int:
-        """Height of the interactive figure, from the same rows and lines as :attr:`height_in`."""
+        """Height of the interactive figure, from the same rows and lines as :attr:`height_in`
+        (a page scrolls: no most)."""
         if not self.horizontal:
             return PLOTLY_HEIGHT
+        return round(max(ROWS_MIN_PX, self._rows_height(LABEL_WRAP_INTERACTIVE, (170, 30, 34, 16))))
+
+    def _rows_height(
+        self,
+        wrap: int,
+        sizes: tuple[float, float, float, float],
+        squeeze: tuple[float, float] | None = None,
+    ) -> float:
+        """``sizes``: the fixed part, the legend, a row and a further line of label;
+        ``squeeze``: the least row and the most height."""
+        base, legend, row, line = sizes
         rows = len(self.categories.labels)
-        legend = 30 if self.legend_entries else 0
-        extra = self.text_lines(LABEL_WRAP_INTERACTIVE) - rows
-        return max(ROWS_MIN_PX, 170 + legend + 34 * rows + 16 * extra)
+        fixed = (
+            base + (legend if self.legend_entries else 0) + line * (self.text_lines(wrap) - rows)
+        )
+        if squeeze is not None:
+            least, most = squeeze
+            row = min(row, max(least, (most - fixed) / rows))
+        return fixed + row * rows
 
 
 def _legend(marks: Sequence[Mark]) -> list[LegendEntry]:
