@@ -27,6 +27,7 @@ import yaml
 
 from cae_report.publish.assemble import QUARTO_CONFIG, RenderError
 from cae_report.publish.pandoc_engine import insert_plotlyjs, plotly_header
+from cae_report.report.charts import with_plotly_html
 
 MIN_VERSION = (1, 4)
 QUARTO_TIMEOUT_S = 900
@@ -121,6 +122,10 @@ def stage_project(
         matter["format"]["html"]["include-before-body"] = [INTERNAL_BANNER]
     dumped = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
     front.source = f"---\n{dumped}---"
+    for cell in nb.cells:  # the interactive charts' divs, from their plotly JSON (HTML)
+        for output in cell.get("outputs", []):
+            if output.get("data"):
+                output["data"] = with_plotly_html(output["data"], output.get("metadata"))
     notebook = stage / merged.name
     nbformat.write(nb, str(notebook))
     return notebook

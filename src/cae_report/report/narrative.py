@@ -399,5 +399,6 @@ def targets_chart_data(targets: pd.DataFrame) -> pd.DataFrame:
             "target": targets["target"],
             "direction": targets["direction"],
             "unit_label": targets["metric"].map(UNIT_LABELS),
+            "met": targets["met"],
         }
     )
