@@ -176,3 +176,24 @@ def test_a_fiscal_year_of_real_exports_builds_a_complete_report(tmp_path):
     assert "Note sur la source : the" not in html and "computed as" not in html
     for private in ("Dupont", "Benali", str(tmp_path)):
         assert private not in html
+
+
+def test_check_says_how_the_exports_were_read(tmp_path):
+    """The notes of ``cae-report check`` (in English): the encoding chosen, the opening
+    entries, the accounts on PCG default lines, entries that cannot be checked."""
+    root = real_exports_project(tmp_path)
+    folder = root / "data" / "raw" / "2016"
+    (folder / "508536364FEC20160831.txt").unlink()
+    shutil.copy(FIXTURES / "fec" / "fec_pcg_zero_numbers.txt", folder / "fec.txt")
+    text = (folder / "sources.csv").read_text(encoding="utf-8")
+    (folder / "sources.csv").write_text(text.replace("508536364FEC20160831.txt", "fec.txt"))
+    (folder / "fec.txt").write_bytes(
+        (folder / "fec.txt").read_text(encoding="utf-8").encode("cp850")
+    )
+    proc = cli(root, "check", "--year", "2016")
+    assert proc.returncode == 0, proc.stderr
+    notes = [line for line in proc.stdout.splitlines() if line.startswith("note: ")]
+    assert "note: fec.txt: read as DOS code page 850" in notes
+    assert any("6 opening line(s)" in n for n in notes)
+    assert any("every EcritureNum is 0" in n for n in notes)
+    assert any("15 account(s) on the PCG's default lines (601100, 602200" in n for n in notes)

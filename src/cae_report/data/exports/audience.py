@@ -737,30 +737,28 @@ def _matomo_values(ctx: _Context, sums: _Sums, periods: int, rounded_bounce: boo
                 "les pages vues sont les « actions » de Matomo (pages vues, téléchargements, "
                 "liens sortants et recherches internes) : elles surestiment les pages vues"
             )
-    if sums.bounces is not None:
-        bounce = round(sums.bounces / visits * 100, 2) if visits else None
-    elif sums.weighted_bounce is not None and visits:
-        bounce = round(sums.weighted_bounce / visits, 2)
-        if periods > 1:
-            ctx.note(
-                "taux de rebond recalculé comme la moyenne des taux de chaque période, "
-                "pondérée par les visites (le fichier ne donne pas le nombre de rebonds)"
-            )
-        elif rounded_bounce:
-            ctx.note("Matomo donne le taux de rebond arrondi au pour cent")
-    else:
-        bounce = None
-    if sums.visit_length is not None and visits:
-        duration = round(sums.visit_length / visits, 0)
-    elif sums.weighted_duration is not None and visits:
-        duration = round(sums.weighted_duration / visits, 0)
-        if periods > 1:
-            ctx.note(
-                "durée moyenne recalculée comme la moyenne des durées de chaque période, "
-                "pondérée par les visites (le fichier ne donne pas la durée totale)"
-            )
-    else:
-        duration = None
+    bounce = _from_totals(
+        ctx,
+        None if sums.bounces is None else sums.bounces * 100,
+        sums.weighted_bounce,
+        visits,
+        periods,
+        2,
+        "taux de rebond recalculé comme la moyenne des taux de chaque période, pondérée par "
+        "les visites (le fichier ne donne pas le nombre de rebonds)",
+    )
+    if sums.bounces is None and bounce is not None and periods == 1 and rounded_bounce:
+        ctx.note("Matomo donne le taux de rebond arrondi au pour cent")
+    duration = _from_totals(
+        ctx,
+        sums.visit_length,
+        sums.weighted_duration,
+        visits,
+        periods,
+        0,
+        "durée moyenne recalculée comme la moyenne des durées de chaque période, pondérée "
+        "par les visites (le fichier ne donne pas la durée totale)",
+    )
     visitors = sums.visitors
     if visitors is not None and periods > 1:
         ctx.note(
@@ -775,6 +773,28 @@ def _matomo_values(ctx: _Context, sums: _Sums, periods: int, rounded_bounce: boo
         avg_duration_s=duration,
         bounce_pct=bounce,
     )
+
+
+def _from_totals(
+    ctx: _Context,
+    total: float | None,
+    weighted: float | None,
+    visits: int,
+    periods: int,
+    decimals: int,
+    weighted_note: str,
+) -> float | None:
+    """A per-visit average from the period's total (exact), else from the per-period
+    averages weighted by visits (said when there were several periods), else None."""
+    if not visits:
+        return None
+    if total is not None:
+        return round(total / visits, decimals)
+    if weighted is None:
+        return None
+    if periods > 1:
+        ctx.note(weighted_note)
+    return round(weighted / visits, decimals)
 
 
 def _read_matomo_export(ctx: _Context, lines: list[str]) -> _Parsed:

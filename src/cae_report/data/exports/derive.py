@@ -102,6 +102,7 @@ def _fec(ctx: Context, files, out: Derived) -> None:
         income_statement_from_fec,
         period_note,
         read_fec,
+        zero_entry_numbers,
     )
 
     name = files["fec"][0]
@@ -129,7 +130,27 @@ def _fec(ctx: Context, files, out: Derived) -> None:
     out.note("income_statement", period_note(ctx.fiscal.start, ctx.fiscal.end, name))
     for text in table_notes + default_notes:
         out.note("income_statement", text)
-        out.notes.append(f"{name}: {text}")
+    if zero_entry_numbers(entries):
+        out.notes.append(
+            f"{name}: every EcritureNum is 0: entries cannot be checked one by one, only the "
+            "balance of the whole file"
+        )
+    defaults = _default_accounts(entries, ctx.reference)
+    if defaults:
+        out.notes.append(
+            f"{name}: {len(defaults)} account(s) on the PCG's default lines "
+            f"({', '.join(defaults[:10])}{'…' if len(defaults) > 10 else ''}); give them lines "
+            f"of their own in {MAPPING_FILE} if the report should show them apart"
+        )
+
+
+def _default_accounts(entries: pd.DataFrame, reference: Path) -> list[str]:
+    """The class 6/7 accounts no line of the cooperative's mapping takes."""
+    from cae_report.data.exports.fec import MAPPING_FILE, read_mapping
+
+    prefixes = tuple(read_mapping(reference / MAPPING_FILE)["prefix"])
+    used = entries.loc[~entries["opening"] & entries["account"].str.match("^[67]"), "account"]
+    return sorted(a for a in set(used) if not a.startswith(prefixes))
 
 
 def _audience(ctx: Context, files, out: Derived) -> None:
