@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -15,8 +14,8 @@ EXIT_INVALID = 2
 
 def parse_year(text: str, root: Path | None = None) -> int:
     """A year is data, not code: digits only, and a data folder must exist for it."""
-    if not re.fullmatch(r"\d{4}", text.strip()):
-        raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits)")
+    if not config.is_year_folder(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits 0-9)")
     year = int(text)
     years = config.available_years(root)
     if year not in years:
@@ -45,7 +44,7 @@ def parse_years(text: str, root: Path | None = None) -> list[int]:
 
 
 def _digits(text: str) -> int:
-    if not re.fullmatch(r"\d{4}", text.strip()):
+    if not config.is_year_folder(text.strip()):
         raise argparse.ArgumentTypeError(f"not a year: {text!r}")
     return int(text)
 

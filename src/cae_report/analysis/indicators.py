@@ -180,7 +180,7 @@ def _web_values(tables: Mapping[str, pd.DataFrame]) -> dict:
     frame = tables.get("web_audience")
     row = None
     if frame is not None and not frame.empty:
-        rows = frame[frame["segment"] == "filtered"]
+        rows = frame[frame["segment"] == audience.main_segment(frame)]
         row = None if rows.empty else rows.iloc[0]
     for key, column in WEB_METRICS.items():
         result[key] = None if row is None else row.get(column)

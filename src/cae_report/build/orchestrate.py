@@ -90,7 +90,8 @@ def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def data_digest(year: int, root: Path) -> str:
-    """The data a notebook of ``year`` can read: raw folders up to that year, references."""
+    """The data a notebook of ``year`` can read: raw folders up to that year, references,
+    the cooperative's settings."""
     paths = [
         p
         for y in config.available_years(root)
@@ -99,6 +100,8 @@ def data_digest(year: int, root: Path) -> str:
         if p.is_file()
     ]
     paths += _files(config.reference_dir(root), ("*",))
+    settings = config.data_dir(root) / "cooperative.yml"  # fiscal year, size limit…
+    paths += [settings] if settings.is_file() else []
     return _tree_digest(paths, config.data_dir(root))
 
 
