@@ -159,9 +159,16 @@ class Builder:
                     + self._listing(others)
                     + f". Retenue : {self._candidate(chosen)} ({decision.prior})."
                 )
+            # A value every candidate changes the same way is decided whatever the tie.
+            settled = {
+                v
+                for v in chosen.vars
+                if all(c.values.get(v) == chosen.values[v] for c in decision.candidates)
+            }
             for vid in chosen.vars:
                 var = self.vars[vid]
                 new = chosen.values[vid]
+                status = "corrected" if vid in settled else decision.status
                 rows.append(
                     Anomaly(
                         var.table,
@@ -172,7 +179,7 @@ class Builder:
                         self.rule,
                         f"{var.label} : publié {shown(var.value)}, retenu {shown(new)}. "
                         f"{why}. {how}{tail}",
-                        status=decision.status,
+                        status=status,
                     )
                 )
             return rows

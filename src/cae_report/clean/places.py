@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from functools import lru_cache
 
 import pandas as pd
 
@@ -77,13 +76,15 @@ def _changed_words(published: str, corrected: str) -> str:
 # ---------------------------------------------------------------- communes
 
 
-@lru_cache(maxsize=4)
-def _index(frame_id: int, frame: tuple) -> dict:
+_INDEXES: dict[int, tuple[pd.DataFrame, dict]] = {}
+
+
+def _index(rows) -> dict:
     """Folded commune names → rows, and postcode / département → folded names."""
     by_name: dict[str, list[tuple]] = {}
     by_postcode: dict[str, set[str]] = {}
     by_department: dict[str, set[str]] = {}
-    for code, name, department, postcodes, kind in frame:
+    for code, name, department, postcodes, kind in rows:
         for key in {_commune_key(name), _without_article(_commune_key(name))}:
             by_name.setdefault(key, []).append((code, name, department, postcodes.split(), kind))
             for pc in postcodes.split():
@@ -95,8 +96,15 @@ def _index(frame_id: int, frame: tuple) -> dict:
 def _communes(ref: Reference) -> dict | None:
     if ref.communes is None:
         return None
-    frame = ref.communes[["code", "name", "department", "postcodes", "kind"]]
-    return _index(id(ref.communes), tuple(map(tuple, frame.itertuples(index=False))))
+    cached = _INDEXES.get(id(ref.communes))
+    if cached is None or cached[0] is not ref.communes:
+        columns = [
+            ref.communes[c].tolist() for c in ("code", "name", "department", "postcodes", "kind")
+        ]
+        cached = (ref.communes, _index(zip(*columns, strict=True)))
+        _INDEXES.clear()  # one list of communes at a time (the project's)
+        _INDEXES[id(ref.communes)] = cached
+    return cached[1]
 
 
 def _commune_names(ref: Reference) -> set[str]:
@@ -151,7 +159,7 @@ def commune_names(tables: Tables, ref: Reference, context: Context) -> list[Anom
         pool = index["postcode"].get(postcode) or index["department"].get(
             _department(postcode), set()
         )
-        close = difflib.get_close_matches(key, sorted(pool), n=3, cutoff=0.8)
+        close = _distinct(index, difflib.get_close_matches(key, sorted(pool), n=6, cutoff=0.8))
         who = f"{row['surname']} {row['first_name']}"
         if len(close) == 1:
             official = index["name"][close[0]][0][1]
@@ -206,6 +214,17 @@ def commune_names(tables: Tables, ref: Reference, context: Context) -> list[Anom
                 )
             )
     return found
+
+
+def _distinct(index: dict, keys: list[str]) -> list[str]:
+    """Close names, one per commune (a name with and without its article is one commune)."""
+    seen, out = set(), []
+    for key in keys:
+        code = index["name"][key][0][0]
+        if code not in seen:
+            seen.add(code)
+            out.append(key)
+    return out[:3]
 
 
 def _abbreviations(people: pd.DataFrame) -> list[Anomaly]:

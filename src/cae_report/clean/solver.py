@@ -436,11 +436,17 @@ class Decision:
 
 
 def clusters(system: System, violated: list[Identity]) -> list[list[Identity]]:
-    """Violated identities that share a published value belong together."""
+    """Violated identities that share a published value belong together, unless that value
+    also enters an identity that holds: such a value is pinned by it (changing it would break
+    a true identity), so it does not tie two disagreements to one cause. Two independent
+    errors on one side of a statement thus stay two small problems, not one large one."""
+    broken = {id(i) for i in violated}
+    pinned = {v for i in system.identities if id(i) not in broken for v in i.vars}
     groups: list[tuple[set[str], list[Identity]]] = []
     for ident in violated:
-        joined = [g for g in groups if g[0] & ident.vars]
-        vars_, members = set(ident.vars), [ident]
+        links = ident.vars - pinned
+        joined = [g for g in groups if g[0] & links]
+        vars_, members = set(links), [ident]
         for g in joined:
             vars_ |= g[0]
             members = g[1] + members
@@ -458,21 +464,34 @@ COPY_PRIOR = (
     "hypothèse : une valeur identique à celle de la ligne du dessus est une erreur de recopie"
 )
 DERIVED_PRIOR = (
-    "hypothèse : le chiffre calculé par le rapport à partir des autres (total du texte, part, "
-    "taux) est celui qui a été mal reporté, plutôt que les chiffres dont il est calculé"
+    "hypothèse : le chiffre que le texte calcule à partir du tableau (total, part, taux) est "
+    "celui qui a été mal reporté, plutôt que l'une des lignes du tableau"
 )
 
 
 def _prefer(system: System, found: list[Candidate]) -> tuple[Candidate | None, str | None]:
-    """One candidate singled out by a stated prior, else None."""
-    derived = [c for c in found if c.unique and all(system.vars[v].derived for v in c.vars)]
-    if len(derived) == 1:
+    """One candidate singled out by a stated prior, else None. Candidates are compared on
+    the values they do not share (two candidates may agree on part of the fix)."""
+    common = set.intersection(*(set(c.vars) for c in found)) if found else set()
+
+    def own(c: Candidate) -> list[Var]:
+        return [system.vars[v] for v in c.vars if v not in common]
+
+    # A text figure against the table it summarises: the table's rows are the detail.
+    derived = [
+        c
+        for c in found
+        if c.unique and own(c) and all(v.derived and v.table == "key_figures" for v in own(c))
+    ]
+    others = [c for c in found if c not in derived]
+    if len(derived) == 1 and all(v.table != "key_figures" for c in others for v in own(c)):
         return derived[0], DERIVED_PRIOR
 
     def copies(c: Candidate) -> bool:
-        return c.unique and all(
-            system.vars[v].above is not None and system.vars[v].above == system.vars[v].value
-            for v in c.vars
+        return (
+            c.unique
+            and bool(own(c))
+            and all(v.above is not None and v.above == v.value for v in own(c))
         )
 
     copied = [c for c in found if copies(c)]
@@ -508,7 +527,10 @@ def decide(system: System, base: Mapping[str, Fraction] | None = None) -> list[D
                 if found:
                     cluster = merged
                     done.update(others)
-        decisions.append(_decision(system, cluster, found))
+        decision = _decision(system, cluster, found)
+        if decision.chosen is not None:
+            base.update(decision.chosen.values)  # later clusters see this fix
+        decisions.append(decision)
     return decisions
 
 
