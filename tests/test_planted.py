@@ -77,14 +77,24 @@ def rows_of(anomalies: pd.DataFrame, case) -> pd.DataFrame:
 def test_the_fixture_holds_twenty_planted_errors_of_every_group():
     planted = [c for c in CASES if c["expected"] in ("corrected", "probable", "undecided")]
     assert len(planted) >= 20
-    assert {c["group"] for c in planted} >= {"movements", "contracts", "accounts", "training",
-                                             "audience", "places", "members"}  # fmt: skip
+    assert {c["group"] for c in planted} >= {
+        "movements",
+        "contracts",
+        "accounts",
+        "training",
+        "audience",
+        "places",
+        "members",
+    }
     assert sum(c["expected"] == "undecided" for c in planted) >= 4
     assert sum(c["expected"] in ("none", "note") for c in CASES) >= 6
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["expected"] in ("corrected", "probable")],
-                         ids=lambda c: f"{c['id']}-{c['what'][:30]}")  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c["expected"] in ("corrected", "probable")],
+    ids=lambda c: f"{c['id']}-{c['what'][:30]}",
+)
 def test_decidable_error_is_corrected_to_its_true_value(planted, case):
     hit = rows_of(planted.anomalies, case)
     assert len(hit) == 1, hit
@@ -95,8 +105,11 @@ def test_decidable_error_is_corrected_to_its_true_value(planted, case):
     assert same(cell(planted.raw.tables, case), case["published"])  # raw kept as published
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["expected"] == "undecided"],
-                         ids=lambda c: f"{c['id']}-{c['what'][:30]}")  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c["expected"] == "undecided"],
+    ids=lambda c: f"{c['id']}-{c['what'][:30]}",
+)
 def test_undecidable_error_is_flagged_with_its_candidates(planted, case):
     hit = rows_of(planted.anomalies, case)
     assert len(hit) == 1, planted.anomalies[["table", "key", "field"]]
@@ -107,8 +120,11 @@ def test_undecidable_error_is_flagged_with_its_candidates(planted, case):
         assert f"→ {shown(float(case['true']))}" in row["message"]  # the true value is a candidate
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c["expected"] in ("none", "note")],
-                         ids=lambda c: f"{c['id']}-{c['what'][:30]}")  # fmt: skip
+@pytest.mark.parametrize(
+    "case",
+    [c for c in CASES if c["expected"] in ("none", "note")],
+    ids=lambda c: f"{c['id']}-{c['what'][:30]}",
+)
 def test_legitimate_figure_raises_no_alarm(planted, case):
     hit = rows_of(planted.anomalies, case)
     if case["expected"] == "note":

@@ -238,9 +238,13 @@ def build_year(
         if use_cache and _up_to_date(out, year, key):
             log(year, "up to date (inputs, notebooks, code and parameters unchanged)")
             return BuildResult(
-                year, True, time.perf_counter() - started, _outputs(out, year), cached=True,
+                year,
+                True,
+                time.perf_counter() - started,
+                _outputs(out, year),
+                cached=True,
                 warnings=warnings_of(out),
-            )  # fmt: skip
+            )
     except RuntimeError as exc:
         return BuildResult(year, False, time.perf_counter() - started, error=str(exc))
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{year}-", dir=out.parent))

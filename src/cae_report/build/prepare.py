@@ -39,9 +39,12 @@ def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = F
     """Validate and clean one year, in memory (cheap: every notebook may call it)."""
     raw = load_year(raw_dir, year, reference_dir)
     context = cleaning.Context(
-        year, _previous_tables(raw_dir, reference_dir, year), _settings(reference_dir),
-        raw.coverage, raw_dir,
-    )  # fmt: skip
+        year,
+        _previous_tables(raw_dir, reference_dir, year),
+        _settings(reference_dir),
+        raw.coverage,
+        raw_dir,
+    )
     tables, anomalies = cleaning.clean(raw.tables, _reference(reference_dir), context)
     anomalies = cleaning.with_findings(anomalies, raw.export_anomalies)
     if not internal:

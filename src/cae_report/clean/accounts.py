@@ -246,19 +246,43 @@ def _stated(builder: Builder, st: _Statement) -> None:
     products = st.total_form("products", "actual")
     charges = st.total_form("charges", "actual")
     figures = (
-        ("own_resources_variance_pct", "Écart des ressources propres (texte)",
-         "écart des ressources propres = (réalisé − prévisionnel) / prévisionnel",
-         own_a, own_b, True, None),
-        ("subsidies_share_pct", "Part des subventions (texte)",
-         "part des subventions = subventions / produits d'exploitation",
-         subs, products, False, SHARE_BASE),
-        ("personnel_share_pct", "Part des charges de personnel (texte)",
-         "part du personnel = charges de personnel / charges d'exploitation",
-         pers_a, charges, False, None),
-        ("personnel_variance_pct", "Écart des charges de personnel (texte)",
-         "écart des charges de personnel = (réalisé − prévisionnel) / prévisionnel",
-         pers_a, pers_b, True, None),
-    )  # fmt: skip
+        (
+            "own_resources_variance_pct",
+            "Écart des ressources propres (texte)",
+            "écart des ressources propres = (réalisé − prévisionnel) / prévisionnel",
+            own_a,
+            own_b,
+            True,
+            None,
+        ),
+        (
+            "subsidies_share_pct",
+            "Part des subventions (texte)",
+            "part des subventions = subventions / produits d'exploitation",
+            subs,
+            products,
+            False,
+            SHARE_BASE,
+        ),
+        (
+            "personnel_share_pct",
+            "Part des charges de personnel (texte)",
+            "part du personnel = charges de personnel / charges d'exploitation",
+            pers_a,
+            charges,
+            False,
+            None,
+        ),
+        (
+            "personnel_variance_pct",
+            "Écart des charges de personnel (texte)",
+            "écart des charges de personnel = (réalisé − prévisionnel) / prévisionnel",
+            pers_a,
+            pers_b,
+            True,
+            None,
+        ),
+    )
     for name, label, relation, num, den, variance, assumption in figures:
         if not num or not den:
             continue

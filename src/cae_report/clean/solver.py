@@ -522,11 +522,10 @@ def decide(system: System, base: Mapping[str, Fraction] | None = None) -> list[D
                 if m != n and m not in done and any(near & i.vars for i in other)
             ]
             if others:
-                merged = cluster + [i for m in others for i in pending[m]]
-                found = system.candidates(merged, base)
-                if found:
-                    cluster = merged
-                    done.update(others)
+                # Solved together, or reported together: one disagreement, one finding.
+                cluster = cluster + [i for m in others for i in pending[m]]
+                found = system.candidates(cluster, base)
+                done.update(others)
         decision = _decision(system, cluster, found)
         if decision.chosen is not None:
             base.update(decision.chosen.values)  # later clusters see this fix
@@ -535,6 +534,10 @@ def decide(system: System, base: Mapping[str, Fraction] | None = None) -> list[D
 
 
 def _decision(system: System, cluster: list[Identity], found: list[Candidate]) -> Decision:
+    involved = {v for i in cluster for v in i.vars}
+    if any(len(c.vars) > 1 and set(c.vars) == involved for c in found):
+        # Replacing every figure the disagreement involves: nothing is left to confirm it.
+        return Decision(cluster, found)
     decision = Decision(cluster, found)
     if len(found) == 1 and found[0].unique:
         decision.chosen, decision.status = found[0], "corrected"
