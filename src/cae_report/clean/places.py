@@ -32,7 +32,6 @@ ABBREVIATIONS = {"ST": "SAINT", "STE": "SAINTE", "MT": "MONT"}
 def place_names(tables: Tables, ref: Reference, context: Context) -> list[Anomaly]:
     """Training and event places against the cooperative's own places."""
     known = {fold(name): name for name in ref.places["name"]}
-    communes = _commune_names(ref)
     found = []
     for table in ("training", "events"):
         frame = tables.get(table)
@@ -40,11 +39,11 @@ def place_names(tables: Tables, ref: Reference, context: Context) -> list[Anomal
             continue
         for idx, place in frame["place"].items():
             folded = fold(place)
-            if folded in known or folded in communes:
+            if folded in known:
                 continue
             close = difflib.get_close_matches(folded, list(known), n=2, cutoff=TYPO_CUTOFF)
-            if len(close) != 1:
-                continue  # a new venue, or too close to two places to choose
+            if len(close) != 1 or _commune_key(place) in _commune_names(ref):
+                continue  # a new venue, a real commune, or too close to two places to choose
             corrected = known[close[0]]
             key = " / ".join(
                 str(frame.loc[idx, c]) for c in ("date", "summary", "event") if c in frame
@@ -84,8 +83,8 @@ def _index(rows) -> dict:
     by_name: dict[str, list[tuple]] = {}
     by_postcode: dict[str, set[str]] = {}
     by_department: dict[str, set[str]] = {}
-    for code, name, department, postcodes, kind in rows:
-        for key in {_commune_key(name), _without_article(_commune_key(name))}:
+    for code, name, department, postcodes, kind, full in rows:
+        for key in {full, _without_article(full)}:
             by_name.setdefault(key, []).append((code, name, department, postcodes.split(), kind))
             for pc in postcodes.split():
                 by_postcode.setdefault(pc, set()).add(key)
@@ -101,27 +100,48 @@ def _communes(ref: Reference) -> dict | None:
         columns = [
             ref.communes[c].tolist() for c in ("code", "name", "department", "postcodes", "kind")
         ]
-        cached = (ref.communes, _index(zip(*columns, strict=True)))
+        keys = _keys(ref.communes["name"])
+        cached = (ref.communes, _index(zip(*columns, keys, strict=True)))
         _INDEXES.clear()  # one list of communes at a time (the project's)
         _INDEXES[id(ref.communes)] = cached
     return cached[1]
 
 
-def _commune_names(ref: Reference) -> set[str]:
+def _commune_names(ref: Reference) -> dict:
     index = _communes(ref)
-    return set() if index is None else set(index["name"])
+    return {} if index is None else index["name"]
+
+
+_FULL = {"st": "saint", "ste": "sainte", "mt": "mont"}
+
+
+def _keys(names: pd.Series) -> list[str]:
+    """:func:`_commune_key` of many names at once (the official list has 37 000)."""
+    folded = (
+        names.str.normalize("NFKD")
+        .str.encode("ascii", "ignore")
+        .str.decode("ascii")
+        .str.lower()
+        .str.replace(r"[^a-z0-9]+", " ", regex=True)
+        .str.strip()
+    )
+    return [
+        " ".join(_FULL.get(w, w) for w in key.split())
+        if (" st" in f" {key}" or " mt" in f" {key}")
+        else key
+        for key in folded
+    ]
 
 
 def _commune_key(name: str) -> str:
     """Folded, with the abbreviations of « Saint » and « Mont » spelled out."""
-    words = fold(name).split()
-    full = {"st": "saint", "ste": "sainte", "mt": "mont"}
-    return " ".join(full.get(w, w) for w in words)
+    return " ".join(_FULL.get(w, w) for w in fold(name).split())
 
 
 def _without_article(key: str) -> str:
     """« le lyaud » and « lyaud » are one commune (the official list drops some articles)."""
-    return re.sub(r"^(le|la|les|l) ", "", key)
+    first, _, rest = key.partition(" ")
+    return rest if rest and first in ("le", "la", "les", "l") else key
 
 
 def _department(postcode: str) -> str:
