@@ -72,11 +72,6 @@ def kf(tables: Tables, name: str) -> float | None:
     return stated(tables.get("key_figures"), name)
 
 
-def set_kf(tables: Tables, name: str, value: float) -> None:
-    frame = tables["key_figures"]
-    frame.loc[frame["indicator"] == name, "value"] = value
-
-
 def agrees(published: float, computed: float, step: float | None = None) -> bool:
     """True when ``published`` is ``computed`` rounded the way it was written."""
     half = 0.5 * (step if step is not None else 10 ** -solver.decimals_of(published))
@@ -117,19 +112,3 @@ def fold(text: object) -> str:
     """Accent-, case- and punctuation-insensitive form for comparing names."""
     plain_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", " ", plain_text.lower()).strip()
-
-
-def source_quote(tables: Tables, name: str) -> str:
-    """The sentence a key figure was read from (its ``source``), to quote in a message."""
-    frame = tables.get("key_figures")
-    if frame is None or "source" not in frame:
-        return ""
-    hit = frame.loc[frame["indicator"] == name, "source"].dropna()
-    return "" if hit.empty else str(hit.iloc[0])
-
-
-def number_of(value: object) -> float | None:
-    """A float of a cell, None when empty."""
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return None
-    return float(value)

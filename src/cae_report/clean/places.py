@@ -180,59 +180,43 @@ def commune_names(tables: Tables, ref: Reference, context: Context) -> list[Anom
             _department(postcode), set()
         )
         close = _distinct(index, difflib.get_close_matches(key, sorted(pool), n=6, cutoff=0.8))
-        who = f"{row['surname']} {row['first_name']}"
+        corrected, status = None, "note"
         if len(close) == 1:
             official = index["name"][close[0]][0][1]
             corrected = spelled.get(close[0]) or (official.upper() if town.isupper() else official)
             people.loc[idx, "town"] = corrected
-            found.append(
-                Anomaly(
-                    "entrepreneurs",
-                    who,
-                    "town",
-                    town,
-                    corrected,
-                    "commune_names",
-                    f"Commune « {town} » absente de la liste officielle des communes ; la seule "
-                    f"commune proche pour le code postal {postcode} est {official} : faute de "
-                    "frappe corrigée",
-                    finding=f"commune:{fold(town)}",
-                    status="corrected",
-                )
+            status = "corrected"
+            message = (
+                f"Commune « {town} » absente de la liste officielle des communes ; la seule "
+                f"commune proche pour le code postal {postcode} est {official} : faute de "
+                "frappe corrigée"
             )
-        elif len(close) > 1:
+        elif close:
             names = ", ".join(index["name"][c][0][1] for c in close)
-            found.append(
-                Anomaly(
-                    "entrepreneurs",
-                    who,
-                    "town",
-                    town,
-                    None,
-                    "commune_names",
-                    f"Commune « {town} » absente de la liste officielle ; plusieurs communes "
-                    f"proches pour le code postal {postcode} ({names}) : rien ne permet de "
-                    "choisir",
-                    finding=f"commune:{fold(town)}",
-                    status="undecided",
-                )
+            status = "undecided"
+            message = (
+                f"Commune « {town} » absente de la liste officielle ; plusieurs communes "
+                f"proches pour le code postal {postcode} ({names}) : rien ne permet de choisir"
             )
         else:
-            found.append(
-                Anomaly(
-                    "entrepreneurs",
-                    who,
-                    "town",
-                    town,
-                    None,
-                    "commune_names",
-                    f"« {town} » ({postcode}) n'est pas une commune actuelle de la liste "
-                    "officielle et n'est proche d'aucune : sans doute une ancienne commune ou "
-                    "un lieu-dit ; gardé tel quel",
-                    finding=f"commune:{fold(town)}",
-                    status="note",
-                )
+            message = (
+                f"« {town} » ({postcode}) n'est pas une commune actuelle de la liste officielle "
+                "et n'est proche d'aucune : sans doute une ancienne commune ou un lieu-dit ; "
+                "gardé tel quel"
             )
+        found.append(
+            Anomaly(
+                "entrepreneurs",
+                f"{row['surname']} {row['first_name']}",
+                "town",
+                town,
+                corrected,
+                "commune_names",
+                message,
+                finding=f"commune:{fold(town)}",
+                status=status,
+            )
+        )
     return found
 
 
