@@ -77,3 +77,15 @@ def test_indicators_that_contradict_each_other_are_not_published():
     values.update(exits=19, movements=41)
     indicators.check(values)  # 84 + 22 − 19 = 87
     assert indicators.contradictions(indicators.compute(prepare_year(2016).tables)) == []
+
+
+def test_check_refuses_a_complete_year_without_august(root):
+    from conftest import cli
+
+    path = root / "data" / "raw" / "2016" / "movements.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(line for line in lines if not line.startswith("2016,8,")))
+    proc = cli(root, "check", "--year", "2016")
+    assert proc.returncode == 2, proc.stdout
+    assert "movements.csv" in proc.stderr and "missing month(s) 8 (août)" in proc.stderr
+    assert "data valid" not in proc.stdout
