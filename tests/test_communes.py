@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import json
+import sys
 
 import pytest
 from conftest import PROJECT, REFERENCE
@@ -22,7 +23,11 @@ PACKAGE = PROJECT / "node_modules" / "@etalab" / "decoupage-administratif"
 def _script():
     spec = importlib.util.spec_from_file_location("make_communes", REFERENCE / "make_communes.py")
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    written, sys.dont_write_bytecode = sys.dont_write_bytecode, True  # no __pycache__ in data/
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.dont_write_bytecode = written
     return module
 
 

@@ -91,7 +91,8 @@ def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def data_digest(year: int, root: Path) -> str:
-    """The data a notebook of ``year`` can read: raw folders up to that year, references."""
+    """The data a notebook of ``year`` can read: raw folders up to that year, references, the
+    cooperative's settings."""
     paths = [
         p
         for y in config.available_years(root)
@@ -100,6 +101,9 @@ def data_digest(year: int, root: Path) -> str:
         if p.is_file()
     ]
     paths += _files(config.reference_dir(root), ("*",))
+    settings = config.data_dir(root) / "cooperative.yml"  # read by the cleaning rules too
+    if settings.is_file():
+        paths.append(settings)
     return _tree_digest(paths, config.data_dir(root))
 
 

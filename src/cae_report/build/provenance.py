@@ -64,13 +64,17 @@ def read_years(year: int, root: Path) -> list[int]:
 
 
 def input_files(year: int, root: Path) -> list[dict[str, Any]]:
-    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, sorted by
-    path: ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
+    """Every file of ``data/raw/<y>/`` (y ≤ ``year``), of ``data/reference/`` and
+    ``data/cooperative.yml``, sorted by path:
+    ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
 
     The same files as the build's data key (:func:`cae_report.build.orchestrate.data_digest`)."""
     folders = [config.raw_dir(y, root) for y in read_years(year, root)]
     folders.append(config.reference_dir(root))
     paths = [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
+    settings = config.data_dir(root) / "cooperative.yml"  # read by the cleaning rules too
+    if settings.is_file():
+        paths.append(settings)
     rows = [
         {
             "path": p.relative_to(root).as_posix(),
