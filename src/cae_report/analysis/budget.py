@@ -330,30 +330,40 @@ def _matching_lines(income_statement: pd.DataFrame | None, pattern: str) -> pd.D
     return detail[hit.astype(bool)]
 
 
+def _label_pattern(label: str | None, default: str) -> str:
+    """A line named in ``cooperative.yml`` (``statement_lines``): its label or its beginning."""
+    return default if not label else "^" + re.escape(_fold(label))
+
+
 def effective_contribution_rate_pct(
-    income_statement: pd.DataFrame | None, key_figures: pd.DataFrame | None
+    income_statement: pd.DataFrame | None,
+    key_figures: pd.DataFrame | None,
+    line_label: str | None = None,
 ) -> float | None:
     """Mutualisation received in percent of the entrepreneurs' revenue.
 
     The contract rate is applied to margins, not revenue; this effective rate is
-    what the cooperative actually keeps from each euro of revenue.
+    what the cooperative actually keeps from each euro of revenue. ``line_label``: the
+    contribution line (``statement_lines: contribution`` in ``cooperative.yml``).
     """
     revenue = _key_figure(key_figures, "entrepreneurs_revenue")
-    line = _matching_lines(income_statement, MUTUALISATION_PATTERN)
+    line = _matching_lines(income_statement, _label_pattern(line_label, MUTUALISATION_PATTERN))
     if line.empty or not revenue:
         return None
     return _scalar(_pct(line["actual"].sum(min_count=1), revenue))
 
 
 def subsidies_granted_vs_received(
-    income_statement: pd.DataFrame | None, key_figures: pd.DataFrame | None
+    income_statement: pd.DataFrame | None,
+    key_figures: pd.DataFrame | None,
+    line_label: str | None = None,
 ) -> pd.DataFrame:
     """The Région subsidy as booked (granted) against the cash actually received.
 
     The accounts book the granted amount; the report notes only part was paid.
     ``received`` and ``remaining`` are NaN when the amount received is not stated.
     """
-    line = _matching_lines(income_statement, REGION_PATTERN)
+    line = _matching_lines(income_statement, _label_pattern(line_label, REGION_PATTERN))
     line = line[line["group"] == "subsidies"].head(1)
     received = _key_figure(key_figures, "subsidy_region_received")
     rows = [
