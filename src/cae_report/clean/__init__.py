@@ -815,7 +815,7 @@ def place_names(tables: Tables, ref: Reference) -> list[Anomaly]:
         if frame is None:
             continue
         for idx, place in frame["place"].items():
-            if _fold(place) in known:
+            if pd.isna(place) or _fold(place) in known:  # an event may have no place
                 continue
             close = difflib.get_close_matches(_fold(place), list(known), n=1, cutoff=0.8)
             corrected = known[close[0]] if close else None
