@@ -44,6 +44,11 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def regenerate(root: Path, year: int, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    current = {source.name for source in sources()}
+    for stale in sorted(out_dir.glob("*.ipynb")):
+        if stale.name not in current:  # a notebook renamed or removed since the last run
+            stale.unlink()
+            print(f"removed {stale.relative_to(ROOT)}", file=sys.stderr)
     for source in sources():
         target = out_dir / source.name
         pm.execute_notebook(
