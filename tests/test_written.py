@@ -266,7 +266,7 @@ def test_a_template_year_builds_with_its_paragraphs_to_write_reported(tmp_path):
     assert all(source.parent.name == "_template" for source in written)
     assert any("report/_template/01-preambule.qmd:3: 3 « À rédiger »" in m for m in logged)
     text = nbformat.read(next(iter(written.values())), 4).cells[0].source
-    assert "> À rédiger" in text  # shown as a quotation, visibly unfinished
+    assert "> **À rédiger**" in text  # shown as a quotation, visibly unfinished
 
 
 def test_a_year_folder_missing_a_chapter_is_an_error(tmp_path):

@@ -143,6 +143,7 @@ def _to_write_paragraphs(text: str) -> tuple[str, list[int]]:
             found.append(i + 1)
         start = not line.strip()
     for first in found:
+        lines[first - 1] = _TO_WRITE.sub("**À rédiger**", lines[first - 1], count=1)
         i = first - 1
         while i < len(lines) and lines[i].strip():
             lines[i] = "> " + lines[i]
