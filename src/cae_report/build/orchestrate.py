@@ -99,6 +99,8 @@ def data_digest(year: int, root: Path) -> str:
         if p.is_file()
     ]
     paths += _files(config.reference_dir(root), ("*",))
+    settings = config.data_dir(root) / "cooperative.yml"  # the notebooks read it too
+    paths += [settings] if settings.is_file() else []
     return _tree_digest(paths, config.data_dir(root))
 
 

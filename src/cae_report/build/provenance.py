@@ -8,7 +8,8 @@ the versions of Python and of the main packages, and the rendering engine with i
 The record is reproducible: no timestamps, no absolute paths (paths are relative to the
 project root, with ``/``), lists and keys in a fixed order. Two builds of the same tree give
 the same ``provenance.json``. The build writes it next to the report (:func:`write`) and the
-annex notebook (``notebooks/06-annexe.ipynb``) shows the same record, in French.
+annex notebook of the internal edition (``notebooks/16-provenance.ipynb``) shows the same
+record, in French.
 
 Importing this module is cheap (no pandas): the build calls :func:`collect` for its no-op check.
 """
@@ -64,13 +65,16 @@ def read_years(year: int, root: Path) -> list[int]:
 
 
 def input_files(year: int, root: Path) -> list[dict[str, Any]]:
-    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, sorted by
-    path: ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
+    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, and
+    ``data/cooperative.yml``, sorted by path:
+    ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
 
     The same files as the build's data key (:func:`cae_report.build.orchestrate.data_digest`)."""
     folders = [config.raw_dir(y, root) for y in read_years(year, root)]
     folders.append(config.reference_dir(root))
     paths = [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
+    settings = config.data_dir(root) / "cooperative.yml"  # identity and settings, read too
+    paths += [settings] if settings.is_file() else []
     rows = [
         {
             "path": p.relative_to(root).as_posix(),
@@ -232,7 +236,11 @@ def summary_text(record: dict[str, Any]) -> str:
     from cae_report.fr import fmt_count
 
     inputs = record["inputs"]
-    reference = sum(1 for row in inputs if row["path"].startswith("data/reference/"))
+    reference = sum(
+        1
+        for row in inputs
+        if row["path"].startswith("data/reference/") or row["path"] == "data/cooperative.yml"
+    )
     raw = len(inputs) - reference
     return (
         f"Les chiffres de ce rapport sont calculés à partir de "

@@ -227,6 +227,11 @@ def _shown(path: Path, root: Path) -> Path:
 
 
 def _missing_chapter(chapter: Chapter, year: int) -> str:
+    if chapter.template:
+        return (
+            f"chapter listed in _quarto.yml (cae-report: chapters) but neither report/{year}/ "
+            f"nor its template report/{TEMPLATE}/ has it"
+        )
     return (
         f"chapter listed in _quarto.yml (cae-report: chapters) but missing from report/{year}/: "
         f"copy it from report/{TEMPLATE}/ and write it"
