@@ -33,6 +33,8 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Keep only the checked outputs; drop run metadata so the files diff cleanly."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill's random id would churn every diff
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
