@@ -93,7 +93,7 @@ def test_a_year_of_exports_only_builds_a_complete_report(tmp_path):
     for figure in (
         "160\u202f206\u00a0€",
         "16\u202f693\u00a0€",
-        "109\u00a0entrepreneurs",
+        "accompagné 109 entrepreneurs",  # a written chapter, the figure from the register
         "11\u202f846\u00a0visites",
     ):
         assert figure in html, figure
