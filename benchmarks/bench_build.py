@@ -38,8 +38,9 @@ def make_root(tmp: Path) -> Path:
     root = tmp / "project"
     root.mkdir()
     shutil.copy(ROOT / "_quarto.yml", root)
-    for sub in ("notebooks", "data/raw", "data/reference", "src/cae_report/publish"):
+    for sub in ("notebooks", "report", "data/raw", "data/reference", "src/cae_report/publish"):
         shutil.copytree(ROOT / sub, root / sub)
+    shutil.copy(ROOT / "data" / "cooperative.yml", root / "data")
     return root
 
 

@@ -32,6 +32,7 @@ def make_root(tmp: Path) -> Path:
     root = tmp / "project"
     root.mkdir()
     shutil.copy(PROJECT / "_quarto.yml", root)
+    shutil.copytree(PROJECT / "report", root / "report")
     shutil.copytree(PROJECT / "notebooks", root / "notebooks")
     shutil.copytree(PROJECT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(PROJECT / "data" / "reference", root / "data" / "reference")

@@ -26,17 +26,63 @@ CHARTS = (
     "web-targets",
     "web-visits-trend",
     "web-countries",
-    "training-type",
     "members-sector",
-    "members-commune",
 )
-CHAPTERS = (
-    "Données et contrôles",
-    "Les entrepreneurs",
-    "Le budget",
-    "Le site internet",
-    "Formation et membres",
-    "Annexe",
+# Every section of the original 2016 report (/work/shared/seeds, issue 9 item 2), in order.
+SECTIONS = (
+    "Préambule",
+    "Rapport moral",
+    "Rappel de l’objectif général",
+    "Quelques faits marquants",
+    "Les chiffres de l’année",
+    "Notre organisation d’accompagnement",
+    "Activités liées aux objectifs spécifiques",
+    "Accompagnement",
+    "Gestion",
+    "Formation",
+    "Communication",
+    "Entrepreneuriat coopératif",
+    "Développement local",
+    "Sociétariat",
+    "Éléments financiers",
+    "Compte de résultat",
+    "Analyse des ressources",
+    "Analyse des emplois",
+    "Conclusion",
+    "Annexes",
+    "Rapport statistique du site internet",
+    "Liste des entrepreneurs",
+    "Contrôles et corrections",
+)
+CHAPTERS = SECTIONS
+# Every figure and table of the original, computed (issue 9 item 3), as the PDF text reads.
+FIGURES = (
+    "Entrées 1 3 2 2 1 1 1 2 1 4 3 3 24",  # the monthly movements table
+    "Sorties 2 1 2 1 3 1 0 1 5 2 0 7 25",
+    "Effectif en fin de mois 84 86 86 87 85 85 86 87 83 85 88 84¹ 84",
+    "Entrepreneurs en CDI (contrat CESA) 72 74",
+    "908 700 €",
+    "98 720 €",
+    "154 337 €",
+    "253 057 €",
+    "35 625 €",
+    "7,1 €",
+    "Chantal TOURNEUX gérante 90 % d’un temps plein",
+    "60 h par mois (40 % d’un temps plein)",
+    "Total 12 sessions 51⁵ 219⁵",
+    "Montant pris en charge 8 508 €",
+    "Associés au 31 décembre 2016 10",
+    "Entrepreneuriat coopératif 0 €² 2 000 €",  # a corrected value, marked in its table
+    "Coût total des charges 134 217 € 133 625 €",
+    "Coût total des produits 160 206 € 133 625 €",
+    "Excédent Brut d’exploitation 25 989 €",
+    "Résultat 16 693 €",
+    "Total Général 167 994 €",
+    "Ressources propres 96 509 € 73 000 € +32,2 % 60,2 %",
+    "Charges de personnel 90 283 € 92 000 € -1,9 % 67,3 %",
+    "2016 11 173 +12 %",
+    "France 10 362 87,5 %",
+    "BAILET Béatrice artiste plasticienne, intervenante scolaire ROSANS",
 )
 
 
@@ -54,8 +100,17 @@ def built(built_2016):
 
 
 def squash(text: str) -> str:
-    """Text with every kind of space as one plain space (PDF extraction varies)."""
-    return re.sub(r"[\s\u00a0\u202f]+", " ", text)
+    """Text with every kind of space as one plain space (PDF extraction varies) and one minus
+    sign (the PDF sets U+2212)."""
+    return re.sub(r"[\s\u00a0\u202f]+", " ", text).replace("\u2212", "-")
+
+
+def html_text(html: str) -> str:
+    """The visible text of the HTML, cells and lines joined by one space."""
+    import html as html_lib
+
+    visible = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return squash(html_lib.unescape(re.sub(r"<[^>]+>", " ", visible)))
 
 
 def test_build_writes_every_output(built):
@@ -68,10 +123,16 @@ def test_build_writes_every_output(built):
         "provenance.json",
     ):
         assert (out / name).is_file(), name
-    assert sorted(p.name for p in (out / "notebooks").glob("*.ipynb")) == sorted(
+    executed = sorted(p.name for p in (out / "notebooks").glob("*.ipynb"))
+    assert [n for n in executed if not n.startswith("written-")] == sorted(
         p.name for p in (ROOT / "notebooks").glob("*.ipynb")
     )
-    assert "2016  ok" in proc.stdout and "executed 03-budget.ipynb" in proc.stderr
+    written = sorted(p.name for p in (ROOT / "report" / "2016").glob("*.qmd"))
+    assert [n for n in executed if n.startswith("written-")] == [
+        f"written-{n.removesuffix('.qmd')}.ipynb" for n in written
+    ]
+    assert (out / "_variables.yml").is_file()
+    assert "2016  ok" in proc.stdout and "executed 08-compte-resultat.ipynb" in proc.stderr
 
 
 def test_indicators_json(built):
@@ -86,17 +147,24 @@ def test_html_holds_french_figures_and_one_interactive_chart_per_chart(built):
     html = (built[1] / "rapport-2016.html").read_text(encoding="utf-8")
     assert '<html lang="fr"' in html or "<html xmlns" in html and 'lang="fr"' in html
     for figure in (
-        f"109{NB}entrepreneurs accompagnés",
+        "accompagné 109 entrepreneurs",
         f"160{NN}206{NB}€",
         f"16{NN}693{NB}€",
         f"908{NN}700{NB}€",
         f"11{NN}173{NB}visites",
         f"7,1{NB}€",
-        f"+34{NN}%",
+        f"+33,7{NN}%",
     ):
         assert figure in html, figure
     for chapter in CHAPTERS:
         assert chapter in html
+    text = html_text(html)
+    for figure in FIGURES:
+        assert figure in text, figure
+    headings = re.findall(r"<h[1-3][^>]*>(.*?)</h[1-3]>", html, flags=re.S)
+    titles = [html_text(h) for h in headings]
+    positions = [next(i for i, t in enumerate(titles) if s in t) for s in SECTIONS]
+    assert positions == sorted(positions), "sections out of the original's order"
     for name in CHARTS:
         assert html.count(f'id="plotly-fig-{name}"') == 1, name
     assert html.count("Plotly.newPlot(") == len(CHARTS)
@@ -120,7 +188,9 @@ def test_pdf_text_title_figures_sections(built):
     assert 8 <= len(reader.pages) <= 40
     assert "Rapport d’exécution" in text or "Rapport d'exécution" in text
     assert "Exercice 2016" in text and "Coodyssée" in text
-    for figure in ("109 entrepreneurs accompagnés", "160 206 €", "16 693 €", "908 700 €"):
+    for figure in ("accompagné 109 entrepreneurs", "160 206 €", "16 693 €", "908 700 €"):
+        assert figure in text, figure
+    for figure in FIGURES:
         assert figure in text, figure
     for chapter in CHAPTERS:
         assert chapter in text, chapter
@@ -149,7 +219,7 @@ def test_failing_notebook_names_notebook_and_cell(built):
 
     root, out, _ = built
     before = digest(out)
-    path = root / "notebooks" / "03-budget.ipynb"
+    path = root / "notebooks" / "08-compte-resultat.ipynb"
     original = path.read_bytes()
     nb = nbformat.read(path, as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("#| label: tbl-broken\nraise ValueError('boom')"))
@@ -159,7 +229,9 @@ def test_failing_notebook_names_notebook_and_cell(built):
     finally:
         path.write_bytes(original)
     assert proc.returncode == 1
-    assert re.search(r"03-budget\.ipynb, cell \d+ \(tbl-broken\): ValueError: boom", proc.stderr)
+    assert re.search(
+        r"08-compte-resultat\.ipynb, cell \d+ \(tbl-broken\): ValueError: boom", proc.stderr
+    )
     assert digest(out) == before
     assert not list((root / "_build").glob(".tmp-*"))
 
@@ -186,6 +258,9 @@ def test_batch_builds_several_years_and_reports_each(tmp_path):
         )
     )
     assert "ne comprennent pas le compte de résultat" in text
+    # 2015 has no report/2015/: its written chapters come from the template, reported.
+    assert "[2015] report/_template/01-preambule.qmd:3: 3 « À rédiger »" in proc.stderr
+    assert "À rédiger" in text and "[2016] report/" not in proc.stderr
 
 
 def test_batch_goes_on_after_a_failing_year(tmp_path):

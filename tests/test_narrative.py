@@ -4,28 +4,11 @@ from __future__ import annotations
 
 import pandas as pd
 
-from cae_report.analysis import compare
-from cae_report.build.prepare import prepare_year, previous_year
+from cae_report.analysis import statement
+from cae_report.build.prepare import prepare_year
 from cae_report.report import audit, narrative
 
 NB, NN = "\u00a0", "\u202f"
-
-
-def test_movements_text_2016():
-    summary = {
-        "headcount_start": 85,
-        "headcount_end": 84,
-        "entries": 24,
-        "exits": 25,
-        "accompanied": 109,
-        "movements": 49,
-        "movement_rate_pct": 57.647,
-        "net_change": -1,
-    }
-    text = narrative.movements_text(summary, 2016)
-    assert f"85{NB}entrepreneurs au début de 2016" in text
-    assert f"49{NB}mouvements" in text and f"57,6{NN}%" in text
-    assert f"109{NB}entrepreneurs accompagnés" in text and "apparente stabilité" in text
 
 
 def test_peaks_text_uses_singular_below_two():
@@ -33,24 +16,6 @@ def test_peaks_text_uses_singular_below_two():
     assert narrative.peaks_text(peaks) == (
         f"Les mois les plus chargés en mouvements ont été septembre (1{NB}entrée, 5{NB}sorties)."
     )
-
-
-def test_variance_table_shows_undefined_not_100_percent():
-    lines = pd.DataFrame(
-        {
-            "side": ["products"],
-            "group": ["other_income"],
-            "label": ["Uniformation"],
-            "actual": [1500.0],
-            "budget": [0.0],
-            "variance_eur": [1500.0],
-            "variance_pct": [float("nan")],
-            "material": [True],
-        }
-    )
-    row = narrative.variance_table(lines).iloc[0]
-    assert row["Écart (%)"] == "non défini" and row["Écart"] == f"+1{NN}500{NB}€"
-    assert row["Significatif"] == "oui"
 
 
 def test_audience_text_when_no_target_is_met():
@@ -71,21 +36,6 @@ def test_no_data_sentence_is_one_sentence():
     assert text.count(".") == 1 and "2015" in text
 
 
-def test_comparison_with_partial_previous_year():
-    from cae_report import config
-    from cae_report.data import cooperative
-
-    settings = cooperative.load(config.data_dir())
-    rows = compare.rows("budget", prepare_year(2016).tables, previous_year(2016).tables, settings)
-    table = narrative.comparison_table(rows)
-    assert table["Indicateur"].tolist() == [
-        "Contributeurs à la mutualisation",
-        f"Contributeurs entre 2{NN}000 et 4{NN}000{NB}€",
-        "Part du personnel dans les charges (%)",
-    ]
-    assert table["Évolution"].tolist()[0] == f"+21{NN}%"  # 98 against 81
-
-
 def test_quality_summary_counts_corrections_and_flags():
     anomalies = pd.DataFrame({"action": ["corrected", "flagged", "flagged"]})
     text = audit.summary_sentence(2016, anomalies, complete=True)
@@ -103,4 +53,35 @@ def test_caveats_list_the_flagged_anomalies_of_the_figures_shown():
     )
     text = narrative.caveats(anomalies, ("contracts_cdi",))
     assert text.endswith("\n\n- A ne concorde pas.") and "B" not in text and "C" not in text
+    numbered = anomalies.assign(table="key_figures", field="value", rule="r")
+    text = narrative.caveats(numbered, ("contracts_cdi",))
+    assert text.endswith("- A ne concorde pas (point 2 de l'annexe « Contrôles et corrections »).")
     assert narrative.caveats(anomalies, ("headcount_end",)) == ""
+
+
+def test_income_statement_in_its_published_form_2016():
+    data = prepare_year(2016)
+    rows = statement.rows(data.tables["income_statement"])
+    marks = audit.cell_marks(data.anomalies, "income_statement")
+    charges = narrative.statement_table(rows, "charges", marks, {})
+    products = narrative.statement_table(rows, "products", marks, {})
+    line = products[products["Produits"] == "Uniformation"].iloc[0]
+    assert line["Écart (%)"] == "non défini³" and line["Écart"] == f"\\+1{NN}500{NB}€"
+    assert charges["Charges"].iloc[0] == "**60 Achats**"
+    assert f"0{NB}€²" in charges["Réalisé"].tolist()  # the corrected copy error, marked
+    assert charges["Réalisé"].iloc[-1] == products["Réalisé"].iloc[-1] == f"**167{NN}994{NB}€**"
+    assert f"**16{NN}693{NB}€**" in charges["Réalisé"].tolist()  # the result
+    assert f"**25{NN}989{NB}€**" in products["Réalisé"].tolist()  # excédent brut
+    assert "*Sous total Achats*" in charges["Charges"].tolist()
+
+
+def test_monthly_table_marks_the_corrected_december_headcount():
+    from cae_report.analysis import movements
+
+    data = prepare_year(2016)
+    marks = audit.cell_marks(data.anomalies, "movements")
+    table = narrative.monthly_table(movements.monthly(data.tables["movements"]), 2016, marks)
+    assert table.columns.tolist()[1] == "janv." and table.columns.tolist()[-1] == "Total"
+    assert table.iloc[2]["déc."] == "84¹" and table.iloc[2]["Total"] == "84"
+    assert table.iloc[0]["Total"] == "24" and table.iloc[1]["Total"] == "25"
+    assert "point 1." in audit.table_notes(marks)

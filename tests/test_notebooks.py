@@ -31,11 +31,17 @@ def code_cells(path: Path) -> list[str]:
     ]
 
 
-def test_every_chapter_is_a_notebook_of_the_report():
+def test_every_notebook_is_a_chapter_of_the_report_in_order():
+    """The chapter list mixes written chapters (report/{year}/…) and every notebook, once."""
     import yaml
 
     chapters = yaml.safe_load((ROOT / "_quarto.yml").read_text())["cae-report"]["chapters"]
-    assert [ROOT / c for c in chapters] == SOURCES
+    notebooks = [ROOT / c for c in chapters if c.endswith(".ipynb")]
+    assert notebooks == SOURCES
+    written = [c for c in chapters if not c.endswith(".ipynb")]
+    assert all(c.startswith("report/{year}/") and c.endswith(".qmd") for c in written)
+    template = sorted(p.name for p in (ROOT / "report" / "_template").glob("*.qmd"))
+    assert sorted(c.removeprefix("report/{year}/") for c in written) == template
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)

@@ -136,7 +136,7 @@ def test_internal_edition_lists_every_address(internal_2016):
     folder, _, _ = internal_2016
     page = normalize((folder / "rapport-2016.html").read_text(encoding="utf-8"))
     pdf = " ".join(pdf_pages(folder / "rapport-2016.pdf"))
-    executed = normalize(notebook_text(folder / "notebooks" / "05-formation-membres.ipynb"))
+    executed = normalize(notebook_text(folder / "notebooks" / "14-annexe-entrepreneurs.ipynb"))
     for address in ADDRESSES:
         assert normalize(address) in page, address
         assert normalize(address) in executed, address
@@ -187,3 +187,65 @@ def test_quarto_staging_carries_the_internal_mark(built_2016, tmp_path):
     assert MARK in (tmp_path / "internal" / INTERNAL_BANNER).read_text(encoding="utf-8")
     partial = (root / "src" / "cae_report" / "publish" / "typst-show.typ").read_text()
     assert f"$if({INTERNAL_KEY})$" in partial
+
+
+def test_internal_edition_holds_the_provenance_and_the_full_anomaly_table(internal_2016):
+    folder, _, _ = internal_2016
+    record = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    sha = next(r for r in record["inputs"] if r["path"].endswith("entrepreneurs.csv"))["sha256"]
+    page = (folder / "rapport-2016.html").read_text(encoding="utf-8")
+    assert "Provenance des chiffres" in page and f"{sha[:32]} {sha[32:]}" in page
+    assert "Paquet Python pandas" in page and "Moteur de mise en page" in page
+    pages = [p.extract_text() for p in PdfReader(folder / "rapport-2016.pdf").pages]
+    annex = " ".join(re.sub(r"\s+", " ", t) for t in pages if "Provenance des chiffres" in t)
+    assert sha[:32] in annex and sha[32:] in annex and "SHA-256" in annex
+    # The full anomaly table, with the people it is about, is the board's.
+    text = normalize(page)
+    assert "Détail des anomalies" in text and "REMY Lionel" in text
+    assert "JAMGOTCHIAN Serge" in text
+
+
+def _annex(page: str) -> str:
+    """The visible text of the annex « Contrôles et corrections », from its heading on."""
+    text = normalize(re.sub(r"<(script|style)\b.*?</\1>|<[^>]+>", " ", page, flags=re.S))
+    return text[text.rindex("Contrôles et corrections") :]
+
+
+def test_public_annex_names_no_one_and_the_internal_one_does(built_2016, internal_2016):
+    _, out, _ = built_2016
+    folder, _, _ = internal_2016
+    public = _annex((out / "rapport-2016.html").read_text(encoding="utf-8"))
+    internal = _annex((folder / "rapport-2016.html").read_text(encoding="utf-8"))
+    with (ROOT / "data" / "raw" / "2016" / "entrepreneurs.csv").open(encoding="utf-8") as f:
+        surnames = sorted({row["surname"] for row in csv.DictReader(f)})
+    named = [s for s in surnames if re.search(rf"\b{re.escape(s)}\b", public)]
+    assert not named
+    assert "REMY" in internal and "LALIN HONORE" in internal
+    assert "Corrigé." in public and "Signalé." in public and "relèvent 14 points" in public
+
+
+def _outputs_by_chapter(path: Path) -> dict[str, str]:
+    """The merged notebook's outputs and markdown, by chapter (its written file or notebook)."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    chapters: dict[str, list[str]] = {}
+    for cell in nb.cells[1:]:
+        parts = [cell.source] if cell.cell_type == "markdown" else []
+        parts += [json.dumps(o.get("data", {}), sort_keys=True) for o in cell.get("outputs", [])]
+        chapters.setdefault(cell.id.split("-")[0], []).extend(parts)
+    return {key: "\n".join(parts) for key, parts in chapters.items()}
+
+
+def test_the_two_editions_differ_only_where_they_should(built_2016, internal_2016):
+    """Same written text, same tables and charts; the internal edition differs in the list
+    of entrepreneurs (addresses), the controls annex (full table) and the provenance."""
+    from cae_report.publish.assemble import plan
+
+    _, out, _ = built_2016
+    folder, _, _ = internal_2016
+    public = _outputs_by_chapter(out / "rapport-2016.ipynb")
+    internal = _outputs_by_chapter(folder / "rapport-2016.ipynb")
+    names = {f"ch{i:02d}": c.source.stem for i, c in enumerate(plan(ROOT, 2016), start=1)}
+    differ = sorted(names[k] for k in public if public[k] != internal.get(k))
+    assert differ == ["14-annexe-entrepreneurs", "15-controles", "16-provenance"]

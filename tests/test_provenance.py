@@ -128,16 +128,16 @@ def test_code_version_is_the_commit_and_the_dirty_flag(tmp_path):
 
 def test_only_the_annex_is_keyed_on_the_provenance():
     sources = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    assert [s.name for s in sources if orchestrate.uses_provenance(s)] == ["06-annexe.ipynb"]
-    annex = ROOT / "notebooks" / "06-annexe.ipynb"
+    assert [s.name for s in sources if orchestrate.uses_provenance(s)] == ["16-provenance.ipynb"]
+    annex = ROOT / "notebooks" / "16-provenance.ipynb"
     keys = {orchestrate.notebook_key(annex, "d", "c", {"year": 2016}, p) for p in ("", "a", "b")}
     assert len(keys) == 3
 
 
 def test_annex_notebook_follows_the_conventions():
-    nb = nbformat.read(ROOT / "notebooks" / "06-annexe.ipynb", as_version=4)
-    assert nb.cells[0].cell_type == "markdown"
-    assert nb.cells[0].source.replace("\u00a0", " ") == "# Annexe : provenance des chiffres"
+    nb = nbformat.read(ROOT / "notebooks" / "16-provenance.ipynb", as_version=4)
+    heading = next(c.source for c in nb.cells if "## Provenance des chiffres" in c.source)
+    assert 'if edition == "internal":' in heading  # a chapter of the internal edition only
     code = [c.source for c in nb.cells if c.cell_type == "code"]
     assert "provenance.collect(year, engine)" in code[1]
     assert sum("table(" in c for c in code) == 2
@@ -156,11 +156,9 @@ def test_build_writes_provenance_json_and_the_annex(built_2016):
     entrepreneurs = next(r for r in record["inputs"] if r["path"].endswith("entrepreneurs.csv"))
     sha = entrepreneurs["sha256"]
 
+    # The record is a file of the build, not a chapter of the public report: the internal
+    # edition shows it (tests/test_privacy.py::test_internal_edition_holds_the_provenance…).
     html = (out / "rapport-2016.html").read_text(encoding="utf-8")
-    assert "Annexe" in html and "provenance des chiffres" in html
-    assert f"{sha[:32]} {sha[32:]}" in html and "data/raw/2016/entrepreneurs.csv" in html
-    assert "Paquet Python pandas" in html and "Moteur de mise en page" in html
+    assert "Provenance des chiffres" not in html and sha[:32] not in html
     pages = [p.extract_text() for p in PdfReader(out / "rapport-2016.pdf").pages]
-    annex = " ".join(re.sub(r"\s+", " ", t) for t in pages if "provenance des chiffres" in t)
-    assert sha[:32] in annex and sha[32:] in annex
-    assert "SHA-256" in annex and "Python" in annex and "pandoc" in annex
+    assert not any("Provenance des chiffres" in page for page in pages)

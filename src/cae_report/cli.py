@@ -122,6 +122,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in results) else 1
 
 
+def cmd_new_year(args: argparse.Namespace) -> int:
+    from cae_report.publish.assemble import new_year
+
+    target = new_year(config.project_root(), args.year)
+    print(
+        f"{target} created from report/_template/: replace every « À rédiger » paragraph "
+        "with the year's text (see report/_template/README.md)"
+    )
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cae-report", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -167,6 +178,10 @@ def make_parser() -> argparse.ArgumentParser:
     batch.add_argument("--no-cache", action="store_true", help="execute and render everything")
     batch.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
     batch.set_defaults(func=cmd_batch)
+
+    new = sub.add_parser("new-year", help="start a year's written chapters from report/_template/")
+    new.add_argument("year", type=_digits, help="the year, e.g. 2017 (no data folder needed)")
+    new.set_defaults(func=cmd_new_year)
     return parser
 
 

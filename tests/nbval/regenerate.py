@@ -33,6 +33,8 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """Keep only the checked outputs; drop run metadata so the files diff cleanly."""
     nb.metadata.pop("papermill", None)
     for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill's random id would churn every diff
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.cell_type == "code":
@@ -44,6 +46,11 @@ def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 
 def regenerate(root: Path, year: int, out_dir: Path) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
+    current = {source.name for source in sources()}
+    for stale in sorted(out_dir.glob("*.ipynb")):
+        if stale.name not in current:  # a notebook renamed or removed since the last run
+            stale.unlink()
+            print(f"removed {stale.relative_to(ROOT)}", file=sys.stderr)
     for source in sources():
         target = out_dir / source.name
         pm.execute_notebook(

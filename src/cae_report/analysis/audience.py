@@ -198,3 +198,9 @@ def main_segment(web_audience: pd.DataFrame) -> str:
     """The segment the report's figures describe: the spam-filtered one when the year has
     it (as the published report), else all sessions (an export of the whole view)."""
     return "filtered" if (web_audience["segment"] == "filtered").any() else "all"
+
+
+def total_sessions(web_audience: pd.DataFrame | None) -> int | None:
+    """Sessions of all data (the base of the country shares), or None without that segment."""
+    row = _segment(web_audience, "all")
+    return None if row is None or _missing(row.get("visits")) else int(row["visits"])

@@ -274,9 +274,10 @@ def build_year(
 
 def build_key(year: int, engine: str, internal: bool, root: Path) -> str:
     from cae_report.build import provenance
-    from cae_report.publish import chapters
+    from cae_report.publish.assemble import chapter_sources
 
-    notebooks = _tree_digest(chapters(root), root)
+    # Notebooks and written chapters (report/<year>/ or the template): a changed text rebuilds.
+    notebooks = _tree_digest([p for p in chapter_sources(root, year) if p.is_file()], root)
     payload = json.dumps(
         [
             data_digest(year, root),
@@ -332,6 +333,7 @@ def _build_into(
     from cae_report.build import provenance
     from cae_report.build.prepare import prepare_year, previous_year_status, write_processed
     from cae_report.publish import chapters, render
+    from cae_report.publish.assemble import in_report_order, write_written_chapters
 
     log(year, "validating and cleaning the data")
     prepared = prepare_year(year, root=root)
@@ -354,6 +356,10 @@ def _build_into(
     )
     record = provenance.collect(year, engine, root)
     provenance.write(tmp / "provenance.json", record)
+    # The cooperative's written chapters, placeholders resolved (fails early on a bad name).
+    written = write_written_chapters(
+        year, root, tmp, prepared, previous, log=lambda message: log(year, message)
+    )
     sources = chapters(root)
     log(year, f"executing {len(sources)} notebooks")
     # Every notebook receives every parameter (papermill injects them all).
@@ -367,6 +373,7 @@ def _build_into(
         root,
         provenance.digest(record),
     )
+    executed = in_report_order(root, year, executed, written)
     publishing = code_digest(root, publishing=True)
     rkey = render_key(executed, publishing, engine, year, internal)
     hit = cache / "render" / rkey if cache else None

@@ -8,7 +8,8 @@ the versions of Python and of the main packages, and the rendering engine with i
 The record is reproducible: no timestamps, no absolute paths (paths are relative to the
 project root, with ``/``), lists and keys in a fixed order. Two builds of the same tree give
 the same ``provenance.json``. The build writes it next to the report (:func:`write`) and the
-annex notebook (``notebooks/06-annexe.ipynb``) shows the same record, in French.
+annex notebook of the internal edition (``notebooks/16-provenance.ipynb``) shows the same
+record, in French.
 
 Importing this module is cheap (no pandas): the build calls :func:`collect` for its no-op check.
 """

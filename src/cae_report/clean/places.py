@@ -38,6 +38,8 @@ def place_names(tables: Tables, ref: Reference, context: Context) -> list[Anomal
         if frame is None:
             continue
         for idx, place in frame["place"].items():
+            if pd.isna(place):
+                continue  # an event may have no place
             folded = fold(place)
             if folded in known:
                 continue

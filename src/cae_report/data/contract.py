@@ -31,6 +31,7 @@ class Col:
     nullable: bool = False  # cells may be empty
     ge: float | None = None  # minimum value (counts, amounts that cannot be negative)
     isin: tuple[str, ...] | None = None
+    pattern: str | None = None  # a regular expression the whole text must match
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,15 @@ KEY_FIGURES = (
     "members_employees",
     "members_external",
     "members_previous",
-    "members_target_2019",
+    "members_target",
+    "members_target_year",
+    "research_actions",
+    "book_pages",
+    "membership_deadline_years",
+    "contribution_band_low",
+    "contribution_band_high",
+    "new_entrepreneurs_established",
+    "big_contributor_exits",
     "web_visits_share_pct",
     "web_visitors_share_pct",
     "web_pageviews_share_pct",
@@ -144,7 +153,7 @@ TABLES: dict[str, Table] = {
                 _year,
                 Col("indicator", isin=KEY_FIGURES),
                 Col("value", FLOAT),
-                Col("unit", isin=("count", "eur", "pct", "ratio", "hours")),
+                Col("unit", isin=("count", "eur", "pct", "ratio", "hours", "year")),
                 Col("source"),
             ),
             key=("year", "indicator"),
@@ -254,10 +263,37 @@ TABLES: dict[str, Table] = {
         ),
         Table(
             "events",
-            (Col("date", DATE), Col("event"), Col("place"), Col("source")),
-            key=("date", "event"),
-            description="dated events stated in the report",
-            year_column="date",
+            (
+                _year,
+                Col("id", pattern=r"[a-z0-9_]+"),
+                Col("date", DATE, nullable=True),
+                Col("month", YEAR_MONTH, nullable=True),
+                Col("event"),
+                Col("place", nullable=True),
+                Col("edition", INT, nullable=True, ge=1),
+                Col("source"),
+            ),
+            key=("year", "id"),
+            description="events the report of the year cites: day or month, edition",
+            checks=(
+                pa.Check(
+                    lambda df: ~(df["date"].notna() & df["month"].notna()),
+                    error="give the day (date) or the month (month), not both",
+                ),
+            ),
+        ),
+        Table(
+            "members",
+            (
+                _year,
+                Col("name"),
+                Col("movement", isin=("entry", "exit")),
+                Col("month", YEAR_MONTH),
+                Col("category", isin=("employee", "external")),
+                Col("source"),
+            ),
+            key=("year", "name", "movement"),
+            description="entries and exits of associés (sociétariat) during the year",
         ),
     )
 }
@@ -285,5 +321,9 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
             checks.append(pa.Check.ge(c.ge, error=f"must be ≥ {c.ge:g}"))
         if c.isin is not None:
             checks.append(pa.Check.isin(list(c.isin), error=f"must be one of {list(c.isin)}"))
+        if c.pattern is not None:
+            checks.append(
+                pa.Check.str_matches(f"^(?:{c.pattern})$", error=f"must match {c.pattern}")
+            )
         columns[c.name] = pa.Column(checks=checks, nullable=c.nullable, required=c.required)
     return pa.DataFrameSchema(columns, checks=list(table.checks), strict=False)

@@ -17,6 +17,15 @@ engines see exactly the same cells and outputs:
   removed and cell ids are derived from the position (chapter, cell), so the same executed
   notebooks always give the same bytes.
 
+The chapter list (``cae-report: chapters`` in ``_quarto.yml``) mixes the cooperative's written
+chapters (``report/{year}/01-preambule.qmd``) and the notebooks that compute the tables and
+charts. The written-chapter step (:func:`write_written_chapters`) resolves the written ones
+into one-cell notebooks, placeholders replaced by the year's figures
+(:mod:`cae_report.report.variables`), so that both engines render the same text;
+:func:`in_report_order` then interleaves them with the executed notebooks. A year without
+its ``report/<year>/`` folder is written from ``report/_template/``, its « À rédiger »
+paragraphs shown and reported.
+
 This module also holds what both engines share: reading ``_quarto.yml``, the cell-option
 parser and :class:`RenderError`.
 """
@@ -28,6 +37,8 @@ import datetime as dt
 import json
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +86,172 @@ def report_settings(config: dict[str, Any]) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
-def chapters(root: Path, config: dict[str, Any] | None = None) -> list[Path]:
-    """The chapter notebooks in report order, from ``cae-report: chapters:`` in ``_quarto.yml``."""
+TEMPLATE = "_template"
+"""``report/_template/``: the chapters of a year whose ``report/<year>/`` does not exist."""
+WRITTEN_PREFIX = "written-"
+_TO_WRITE = re.compile(r"^À rédiger\b")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One entry of the chapter list: a written chapter (its file for the year, or the
+    template's) or a notebook."""
+
+    source: Path
+    written: bool
+    template: bool = False
+
+
+def _entries(root: Path, config: dict[str, Any] | None) -> list[str]:
     cfg = config if config is not None else load_config(root)
-    names = report_settings(cfg).get("chapters") or []
-    return [Path(root) / name for name in names]
+    return [str(name) for name in report_settings(cfg).get("chapters") or []]
+
+
+def _written(root: Path, entry: str, year: int) -> Chapter:
+    own = Path(root) / entry.replace("{year}", str(year))
+    if "{year}" in entry and not own.parent.is_dir():
+        return Chapter(Path(root) / entry.replace("{year}", TEMPLATE), True, True)
+    return Chapter(own, True)
+
+
+def plan(root: Path, year: int, config: dict[str, Any] | None = None) -> list[Chapter]:
+    """The report's chapters in order, written ones resolved for ``year``."""
+    return [
+        Chapter(Path(root) / entry, False)
+        if entry.endswith(".ipynb")
+        else _written(root, entry, year)
+        for entry in _entries(root, config)
+    ]
+
+
+def chapters(root: Path, config: dict[str, Any] | None = None) -> list[Path]:
+    """The chapter NOTEBOOKS in report order (what is executed), from ``cae-report: chapters:``
+    in ``_quarto.yml``; the written chapters are :func:`plan`'s."""
+    return [Path(root) / e for e in _entries(root, config) if e.endswith(".ipynb")]
+
+
+def chapter_sources(root: Path, year: int, config: dict[str, Any] | None = None) -> list[Path]:
+    """Every file the report of ``year`` is made of, written chapters included (build key)."""
+    return [chapter.source for chapter in plan(root, year, config)]
+
+
+def _to_write_paragraphs(text: str) -> tuple[str, list[int]]:
+    """Template paragraphs still to write: shown as a quotation, their lines returned."""
+    lines, found, start = text.split("\n"), [], True
+    for i, line in enumerate(lines):
+        if start and _TO_WRITE.match(line):
+            found.append(i + 1)
+        start = not line.strip()
+    for first in found:
+        lines[first - 1] = _TO_WRITE.sub("**À rédiger**", lines[first - 1], count=1)
+        i = first - 1
+        while i < len(lines) and lines[i].strip():
+            lines[i] = "> " + lines[i]
+            i += 1
+    return "\n".join(lines), found
+
+
+def _written_notebook(text: str, source: Path) -> Any:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_markdown_cell(text.strip() + "\n")
+    cell["id"] = "written"  # not nbformat's random id: the same text gives the same bytes
+    nb.cells.append(cell)
+    nb.metadata["cae-report"] = {"written-chapter": source.as_posix()}
+    return nb
+
+
+def write_written_chapters(
+    year: int,
+    root: Path,
+    out_dir: Path,
+    prepared: Any,
+    previous: Any,
+    *,
+    config: dict[str, Any] | None = None,
+    log: Callable[[str], None] = lambda message: None,
+) -> dict[Path, Path]:
+    """The written-chapter step: resolve every written chapter of ``year`` into
+    ``out_dir/notebooks/written-<name>.ipynb`` and write ``out_dir/_variables.yml``.
+
+    ``prepared`` / ``previous``: the year's and the previous year's prepared data (see
+    :mod:`cae_report.build.prepare`). Returns {chapter source: written notebook}. Raises a
+    :class:`~cae_report.errors.DataError` naming file, line and column for every unknown
+    figure or malformed placeholder, and for a chapter missing from a year's folder; logs
+    every value the year lacks and every « À rédiger » paragraph of the template.
+    """
+    import nbformat
+
+    from cae_report import config as paths
+    from cae_report.data import cooperative
+    from cae_report.errors import DataError, Problem
+    from cae_report.report import variables
+
+    figures = variables.compute(prepared, previous, cooperative.load(paths.data_dir(root)))
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    variables.write_quarto_variables(figures, out_dir)
+    folder = Path(out_dir) / "notebooks"
+    folder.mkdir(parents=True, exist_ok=True)
+    problems, written = [], {}
+    for chapter in (c for c in plan(root, year, config) if c.written):
+        shown = _shown(chapter.source, root)
+        if not chapter.source.is_file():
+            problems.append(Problem(chapter.source, _missing_chapter(chapter, year)))
+            continue
+        resolved = variables.resolve(chapter.source.read_text(encoding="utf-8"), figures, shown)
+        problems += resolved.problems
+        for line, column, name in resolved.unavailable:
+            log(f"{shown}:{line}:{column}: no value for {name}: the report says so")
+        text, to_write = _to_write_paragraphs(resolved.text)
+        if to_write:
+            lines = ", ".join(map(str, to_write))
+            log(
+                f"{shown}:{to_write[0]}: {len(to_write)} « À rédiger » paragraph(s) to write "
+                f"(lines {lines})"
+            )
+        target = folder / f"{WRITTEN_PREFIX}{chapter.source.stem}.ipynb"
+        nbformat.write(_written_notebook(text, shown), str(target))
+        written[chapter.source] = target
+    if problems:
+        raise DataError(problems)
+    return written
+
+
+def _shown(path: Path, root: Path) -> Path:
+    """A chapter's path as the user writes it: relative to the project."""
+    try:
+        return path.relative_to(root)
+    except ValueError:
+        return path
+
+
+def _missing_chapter(chapter: Chapter, year: int) -> str:
+    if chapter.template:
+        return (
+            f"chapter listed in _quarto.yml (cae-report: chapters) but neither report/{year}/ "
+            f"nor its template report/{TEMPLATE}/ has it"
+        )
+    return (
+        f"chapter listed in _quarto.yml (cae-report: chapters) but missing from report/{year}/: "
+        f"copy it from report/{TEMPLATE}/ and write it"
+    )
+
+
+def in_report_order(
+    root: Path,
+    year: int,
+    executed: list[Path],
+    written: dict[Path, Path],
+    config: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Executed notebooks (named like their sources) and written chapters, in chapter order."""
+    by_name = {Path(p).name: Path(p) for p in executed}
+    return [
+        written[c.source] if c.written else by_name[c.source.name]
+        for c in plan(root, year, config)
+        if c.written or c.source.name in by_name
+    ]
 
 
 # --- cell options -----------------------------------------------------------------------------
@@ -314,3 +486,21 @@ def assemble(
     text = nbformat.writes(merged, version=4)
     out_path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     return matter
+
+
+def new_year(root: Path, year: int) -> Path:
+    """Start the written chapters of ``year``: copy ``report/_template/`` (its chapters, not
+    its README) to ``report/<year>/``. A DataError if the folder exists: never overwrite text
+    the cooperative wrote."""
+    from cae_report.errors import DataError
+
+    template = Path(root) / "report" / TEMPLATE
+    target = Path(root) / "report" / str(year)
+    if target.exists():
+        raise DataError.one(target, "already exists: the chapters of this year are not replaced")
+    if not template.is_dir():
+        raise DataError.one(template, "no template folder to copy the chapters from")
+    target.mkdir(parents=True)
+    for source in sorted(template.glob("*.qmd")):
+        (target / source.name).write_bytes(source.read_bytes())
+    return target

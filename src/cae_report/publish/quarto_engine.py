@@ -102,6 +102,10 @@ def stage_project(
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)
     plotly_header(stage / PLOTLY_HEADER)
+    # The year's figures for Quarto's own {{< var >}} shortcode (written-chapter step).
+    variables = merged.parent / "_variables.yml"
+    if variables.is_file():
+        shutil.copyfile(variables, stage / "_variables.yml")
     nb = nbformat.read(str(merged), as_version=4)
     front = nb.cells[0] if nb.cells else None
     if front is None or front.cell_type != "raw" or not front.source.startswith("---"):

@@ -1,10 +1,22 @@
-"""The data-quality chapter: what was checked, what was found, in words a board reads."""
+"""What the checks found, in words a board reads: the public annex « Contrôles et
+corrections » (one line per root cause, no person named), the marks that point to it from the
+corrected cells of the tables, and the full anomaly table of the internal edition.
+
+Anomalies come from the cleaning rules (``anomalies.csv``). When the rows carry a ``finding``
+(root-cause id shared by the rows it derives) and a ``status`` (corrected, probable, undecided,
+note), they are used; otherwise rows are grouped by rule and action, which is what one root
+cause looks like today.
+"""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 import pandas as pd
 
-from cae_report.fr import fmt_count, fmt_num_max
+from cae_report.fr import fmt_count, fmt_date, fmt_num_max, month_name
+from cae_report.report.display import Markdown, escape
 
 # French names of the raw tables, for the board.
 TABLE_NAMES = {
@@ -20,7 +32,10 @@ TABLE_NAMES = {
     "entrepreneurs": "Liste des entrepreneurs",
     "team": "Équipe d'appui",
     "events": "Événements",
+    "members": "Sociétariat",
 }
+PERSONAL_TABLES = frozenset({"entrepreneurs", "team", "members"})
+"""Tables whose rows are people: the public annex never quotes their keys or messages."""
 ACTIONS = {"corrected": "corrigé", "flagged": "signalé"}
 SIDES = {"charges": "Charges", "products": "Produits"}
 # French names of the figures stated in the text (key_figures.csv), for the board.
@@ -55,6 +70,13 @@ KEY_FIGURE_LABELS = {
     "contributors_2000_4000": "Contributeurs entre 2\u202f000 et 4\u202f000\u00a0€",
     "entrepreneurs_revenue": "Chiffre d'affaires des entrepreneurs (€)",
     "members_previous": "Sociétaires (texte)",
+    "members_target": "Objectif d'associés",
+    "members_target_year": "Année de l'objectif d'associés",
+    "training_requests": "Demandes de formation à l'OPCA",
+    "training_requests_funded": "Demandes prises en charge",
+    "training_funded_amount": "Montant pris en charge (€)",
+    "vat_paid_back": "TVA reversée (€)",
+    "social_contributions": "Cotisations sociales (€)",
 }
 
 
@@ -154,3 +176,175 @@ def summary_sentence(year: int, anomalies: pd.DataFrame, complete: bool) -> str:
         f"{fmt_count(flagged, 'point signalé', 'points signalés')} que les données ne "
         "permettent pas de trancher. Les analyses qui suivent utilisent les valeurs retenues."
     )
+
+
+# ---------------------------------------------------------------- findings (public annex)
+
+STATUS_LABELS = {
+    "corrected": "Corrigé",
+    "probable": "Correction probable",
+    "undecided": "Non tranché",
+    "note": "Remarque",
+    "flagged": "Signalé",
+}
+FIELD_LABELS = {
+    "status": "statut",
+    "town": "commune",
+    "address": "adresse",
+    "fte_pct": "part d'un temps plein",
+    "name": "nom",
+}
+RULE_LABELS = {
+    "year_end_list": "la liste de fin d'année ne concorde pas avec les effectifs du texte",
+    "commune_names": "communes abrégées (« ST », « MT ») écrites en entier, pour ne pas compter "
+    "une commune deux fois",
+    "shared_address": "une même adresse figure sous deux communes différentes : l'une des deux "
+    "est sans doute recopiée",
+    "team_fte": "la part d'un temps plein ne concorde pas avec les heures par mois",
+}
+_SUPERSCRIPTS = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One root cause: its number in the annex, its status and the anomaly rows it explains."""
+
+    number: int
+    status: str
+    rows: pd.DataFrame
+
+    @property
+    def corrected(self) -> bool:
+        return self.status == "corrected"
+
+
+def mark(number: int) -> str:
+    """The visible mark of a corrected cell: the finding's number in superscript (``⁷``)."""
+    return str(number).translate(_SUPERSCRIPTS)
+
+
+def _status(row) -> str:
+    status = getattr(row, "status", None)
+    if isinstance(status, str) and status:
+        return status
+    return "corrected" if row.action == "corrected" else "flagged"
+
+
+def _group(row) -> str:
+    finding = getattr(row, "finding", None)
+    if isinstance(finding, str) and finding:
+        return finding
+    return f"{row.rule}/{row.action}"
+
+
+def findings(anomalies: pd.DataFrame) -> list[Finding]:
+    """The distinct root causes, corrected ones first, each in order of first appearance.
+
+    The numbering is a function of the anomalies alone, so every notebook that marks a cell
+    and the annex that explains it agree on the number."""
+    if anomalies.empty:
+        return []
+    frame = anomalies.reset_index(drop=True)
+    frame = frame.assign(_row=frame.index)
+    groups = [_group(r) for r in frame.itertuples()]
+    statuses = [_status(r) for r in frame.itertuples()]
+    order = list(dict.fromkeys(groups))
+    order.sort(key=lambda g: statuses[groups.index(g)] != "corrected")
+    found = []
+    for number, group in enumerate(order, start=1):
+        rows = frame[[g == group for g in groups]]
+        found.append(Finding(number, statuses[groups.index(group)], rows))
+    return found
+
+
+def _key_text(table: str, key: str) -> str:
+    """A row's key as the board reads it: a month or a date in French, a label."""
+    if re.fullmatch(r"\d{4}-\d{2}", key):
+        return f"{month_name(int(key[5:]))} {key[:4]}"
+    first, sep, rest = key.partition(" / ")
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", first):
+        return fmt_date(first) + (f", {rest}" if sep else "")
+    return _key_label(table, key)
+
+
+def _public_part(table: str, rows: pd.DataFrame) -> str:
+    """What a finding says of one table: its messages, or for tables of people a count of
+    the rows concerned and what is wrong, without the key (a name) or the message."""
+    name = TABLE_NAMES.get(table, table)
+    if table in PERSONAL_TABLES:
+        fields = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in rows["field"]))
+        return f"{name} : {fmt_count(len(rows), 'ligne')} ({fields})"
+    messages = list(dict.fromkeys(str(m).rstrip(".") for m in rows["message"]))
+    if len(rows) == 1:
+        return f"{name}, {_key_text(table, str(rows['key'].iloc[0]))} : {messages[0]}"
+    count = fmt_count(len(rows), "ligne")
+    return f"{name} ({count}) : " + " ; ".join(messages)
+
+
+def finding_text(finding: Finding) -> str:
+    """The plain French sentence of a finding (unescaped): what, where, and what was kept."""
+    rows = finding.rows
+    parts = [_public_part(t, rows[rows["table"] == t]) for t in dict.fromkeys(rows["table"])]
+    rule = RULE_LABELS.get(str(rows["rule"].iloc[0]))
+    text = " ; ".join(parts)
+    if rule and any(t in PERSONAL_TABLES for t in rows["table"]):
+        text = f"{text} — {rule}"
+    return text.rstrip(".") + "."
+
+
+def annex_markdown(found: list[Finding]) -> str:
+    """The annex list: one numbered line per finding, its status in bold."""
+    return "\n".join(
+        f"{f.number}. **{STATUS_LABELS.get(f.status, f.status)}.** {escape(finding_text(f))}"
+        for f in found
+    )
+
+
+def annex_intro(year: int, found: list[Finding]) -> str:
+    """The annex's opening paragraph: how many root causes, how many corrected."""
+    if not found:
+        return f"Les contrôles de cohérence des données de {year} n'ont relevé aucune anomalie."
+    corrected = sum(f.corrected for f in found)
+    return (
+        f"Avant tout calcul, les chiffres de {year} ont été confrontés entre eux (effectifs mois "
+        "par mois, sous-totaux et totaux du compte de résultat, pourcentages, totaux des "
+        "formations, liste des entrepreneurs, noms de lieux). Une valeur que les autres chiffres "
+        "permettent de retrouver est corrigée, partout où elle figure ; sinon elle est seulement "
+        f"signalée. Les contrôles relèvent {fmt_count(len(found), 'point')}, dont "
+        f"{fmt_count(corrected, 'correction')}. Dans les tableaux, une valeur corrigée porte "
+        "en exposant le numéro du point qui l'explique."
+    )
+
+
+def cell_marks(
+    anomalies: pd.DataFrame, table: str, keys: tuple[str, ...] | None = None
+) -> dict[tuple[str, str], str]:
+    """``(key, field) → mark`` for the corrected cells of one table (see :func:`mark`);
+    ``keys``: only the rows with these keys (the key figures a table shows)."""
+    marks: dict[tuple[str, str], str] = {}
+    for finding in findings(anomalies):
+        if not finding.corrected:
+            continue
+        rows = finding.rows[finding.rows["table"] == table]
+        if keys is not None:
+            rows = rows[rows["key"].isin(keys)]
+        for key, field in zip(rows["key"], rows["field"], strict=True):
+            marks[(str(key), str(field))] = mark(finding.number)
+    return marks
+
+
+def table_notes(marks: dict[tuple[str, str], str]) -> str:
+    """The note under a table whose cells carry marks: where each mark is explained."""
+    used = sorted(set(marks.values()), key=lambda m: int(m.translate(_FROM_SUPERSCRIPTS)))
+    if not used:
+        return ""
+    return Markdown(
+        "\\\n".join(
+            f"{m}\u00a0Valeur corrigée : voir l'annexe « Contrôles et corrections », point "
+            f"{m.translate(_FROM_SUPERSCRIPTS)}."
+            for m in used
+        )
+    )
+
+
+_FROM_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")

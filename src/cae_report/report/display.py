@@ -27,6 +27,15 @@ import pandas as pd
 
 from cae_report.fr import typography
 
+# Every ASCII punctuation character pandoc's markdown can give a meaning to (emphasis, links,
+# raw HTML and Typst, math, citations, footnotes, lists, headings, tables, entities, sub- and
+# superscripts, comments): escaped with a backslash (pandoc's ``all_symbols_escapable``).
+# Quotes, commas, semicolons, ``?``, ``/`` and ``%`` mean nothing there and stay as they are,
+# so that smart quotes still curl and French typography still applies.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!&$^~|@=:])")
+
+_ASCII_SPACES = re.compile(r"[ \t\r\n\f\v]+")
+
 _NUMBER = re.compile(
     r"""^[+\-\u2212]?            # sign
         [\d\u202f\u00a0 .,]*\d   # digits, with French separators
@@ -35,8 +44,31 @@ _NUMBER = re.compile(
     """,
     re.VERBOSE,
 )
+_MARKS = "⁰¹²³⁴⁵⁶⁷⁸⁹"
+"""Superscript digits: the marks of corrected cells (:func:`cae_report.report.audit.mark`)."""
 _MISSING = {"", "\u2014", "-", "–", "n.d.", "nd", "non défini"}
 _ALIGN = {"l": ":--", "r": "--:", "c": ":-:", "d": "---"}
+
+
+class Markdown(str):
+    """Markdown written by the project's code (``**Total**``, a superscript mark), never by
+    data: :func:`escape` and :func:`table` leave it as it is. Build it with data parts
+    already escaped, e.g. ``Markdown(f"**{escape(label)}**")``."""
+
+
+def escape(value: Any) -> str:
+    """Data as literal text in pandoc markdown, for both HTML and Typst: the one escape of
+    the report. ``<svg onload=…>``, ``[x](javascript:…)``, ``<!--``, ``@fig-x``,
+    `` `x`{=typst} ``, ``$5$``, ``#import``, ``*`` and ``_`` print as typed. Line breaks
+    become spaces (a value never starts a block). :class:`Markdown` passes through.
+    """
+    if isinstance(value, Markdown):
+        return value
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return ""
+    # Only ASCII white space is collapsed: U+00A0 and U+202F are French typography.
+    text = _ASCII_SPACES.sub(" ", str(value)).strip(" ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", typography(text))
 
 
 def _publish(data: dict[str, str]) -> None:
@@ -59,7 +91,7 @@ def _is_numeric_column(values: pd.Series) -> bool:
     seen = False
     for value in values:
         text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
-        text = text.strip()
+        text = text.strip().strip("*").rstrip(_MARKS)  # bold totals, marks of corrections
         if text in _MISSING:
             continue
         if not _NUMBER.match(text):
@@ -69,12 +101,8 @@ def _is_numeric_column(values: pd.Series) -> bool:
 
 
 def _cell(value: Any) -> str:
-    """One cell as markdown-safe text: pipes escaped, no line breaks."""
-    if value is None or (isinstance(value, float) and pd.isna(value)):
-        return ""
-    text = typography(str(value).replace("\r", " ").replace("\n", " ").strip())
-    text = text.replace("\\", "\\\\").replace("|", "\\|")
-    return text
+    """One cell as markdown-safe text (:func:`escape`); a :class:`Markdown` cell is kept."""
+    return escape(value)
 
 
 def column_alignment(df: pd.DataFrame, align: str | None = None) -> str:

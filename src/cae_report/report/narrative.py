@@ -3,32 +3,34 @@
 Every number the report prints goes through here or :mod:`cae_report.report.audit`:
 nothing is typed. Functions take the outputs of the analysis modules and return
 markdown strings or DataFrames of formatted strings (for ``display.table``).
+
+Data is text: every value that comes from the data (names, labels, places, activities,
+messages) is escaped with :func:`cae_report.report.display.escape` before it is put into a
+sentence; table cells are escaped by ``display.table`` itself, except the :class:`Markdown`
+cells built here (bold headings of the income statement), whose data parts are escaped.
 """
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from cae_report.analysis.budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
+from cae_report.data.keyfigures import missing as _missing
 from cae_report.fr import (
-    UNDEFINED_VARIANCE,
+    DASH,
+    NBSP,
     fmt_count,
+    fmt_date,
     fmt_duration,
     fmt_eur,
     fmt_int,
     fmt_num,
     fmt_num_max,
-    fmt_or_dash,
     fmt_pct,
     fmt_signed_eur,
     month_name,
 )
-
-
-def _missing(value) -> bool:
-    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
+from cae_report.report.display import Markdown, escape
 
 
 def no_data(topic: str, year: int) -> str:
@@ -47,46 +49,6 @@ def signed_pct(value, decimals: int = 0) -> str:
 # ---------------------------------------------------------------- movements
 
 
-def movements_text(s: dict, year: int) -> str:
-    """The headline paragraph on entrepreneurs: stock, flows, people accompanied."""
-    trend = (
-        "une apparente stabilité"
-        if abs(s["net_change"]) <= 0.02 * s["headcount_start"]
-        else ("une hausse" if s["net_change"] > 0 else "une baisse")
-    )
-    return (
-        f"La coopérative comptait {fmt_count(s['headcount_start'], 'entrepreneur')} au début de "
-        f"{year} et {fmt_int(s['headcount_end'])} à la fin de l'année, soit {trend} "
-        f"({_signed_int(s['net_change'])}). "
-        f"Elle a pourtant intégré {fmt_count(s['entries'], 'entrepreneur')} et en a vu sortir "
-        f"{fmt_int(s['exits'])} : {fmt_count(s['movements'], 'mouvement')} dans l'année, "
-        f"soit {fmt_pct(s['movement_rate_pct'], 1)} de l'effectif du début d'année. "
-        f"Au total, "
-        f"{fmt_count(s['accompanied'], 'entrepreneur accompagné', 'entrepreneurs accompagnés')}"
-        f" en {year}."
-    )
-
-
-FORECAST_LABELS = {
-    "entries": "Intégrations",
-    "exits": "Sorties",
-    "headcount_end": "Effectif en fin d'année",
-    "accompanied": "Entrepreneurs accompagnés",
-}
-
-
-def forecast_table(df: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "Indicateur": df["indicator"].map(FORECAST_LABELS),
-            "Réalisé": df["actual"].map(fmt_int),
-            "Prévu": df["forecast"].map(fmt_int),
-            "Écart": df["gap"].map(_signed_int),
-            "Écart (%)": df["gap_pct"].map(signed_pct),
-        }
-    )
-
-
 def peaks_text(peaks: pd.DataFrame) -> str:
     months = [
         f"{month_name(int(r.month))} ({fmt_count(r.entries, 'entrée')}, "
@@ -97,115 +59,33 @@ def peaks_text(peaks: pd.DataFrame) -> str:
     return f"Les mois les plus chargés en mouvements ont été {listed}."
 
 
-def _evolution(current: float, previous: float, kind: str) -> str:
-    """Change of a share in percentage points, of anything else in percent."""
-    if kind == "pct":
-        points = current - previous
-        return ("+" if points > 0 else "") + fmt_num(points, 1) + "\u00a0pt"
-    return signed_pct((current - previous) / previous * 100 if previous else None)
+def _annex_point(number: int | None) -> str:
+    return f" (point {number} de l'annexe « Contrôles et corrections »)" if number else ""
 
 
 def caveats(anomalies: pd.DataFrame, keys: tuple[str, ...]) -> str:
-    """The flagged anomalies about figures a section shows, said where they are shown."""
-    rows = anomalies[(anomalies["action"] == "flagged") & anomalies["key"].isin(keys)]
+    """The flagged anomalies about figures a section shows, said where they are shown, each
+    with the number of its point in the annex « Contrôles et corrections »."""
+    from cae_report.report.audit import findings
+
+    frame = anomalies.reset_index(drop=True)
+    numbered = {"table", "rule"} <= set(frame.columns)
+    numbers = {i: f.number for f in findings(frame) for i in f.rows["_row"]} if numbered else {}
+    rows = frame[(frame["action"] == "flagged") & frame["key"].isin(keys)]
     if rows.empty:
         return ""
-    items = "\n".join(f"- {m.rstrip('.')}." for m in rows["message"])
+    items = "\n".join(
+        f"- {escape(str(message).rstrip('.'))}{_annex_point(numbers.get(i))}."
+        for i, message in zip(rows.index, rows["message"], strict=True)
+    )
     return f"À noter, les chiffres publiés suivants ne concordent pas :\n\n{items}"
-
-
-def comparison_table(rows: list[tuple[str, object, object, str]]) -> pd.DataFrame:
-    """Figures of this year against the previous one: (label, current, previous, kind)."""
-    fmt = {"count": fmt_int, "pct": lambda v: fmt_pct(v, 1), "eur": fmt_eur}
-    out = []
-    for label, current, previous, kind in rows:
-        if _missing(current) or _missing(previous):
-            continue
-        out.append(
-            {
-                "Indicateur": label,
-                "Cette année": fmt[kind](current),
-                "Année précédente": fmt[kind](previous),
-                "Évolution": _evolution(current, previous, kind),
-            }
-        )
-    return pd.DataFrame(out, columns=["Indicateur", "Cette année", "Année précédente", "Évolution"])
 
 
 # ---------------------------------------------------------------- budget
 
 
-def budget_text(
-    totals: dict, net: float | None, structure: pd.DataFrame, personnel_pct: float | None
-) -> str:
-    charges, products = totals["charges_actual"], totals["products_actual"]
-    text = (
-        f"Les produits d'exploitation atteignent {fmt_or_dash(products, fmt_eur)}"
-        f"{_against(products, totals['products_budget'], 'prévus', 0)}, les charges "
-        f"{fmt_or_dash(charges, fmt_eur)}"
-        f"{_against(charges, totals['charges_budget'], 'prévues', 1)}. "
-        f"L'excédent d'exploitation est de "
-        f"{fmt_or_dash(totals['operating_surplus_actual'], fmt_eur)}"
-        + (f" et le résultat net de {fmt_eur(net)}." if not _missing(net) else ".")
-    )
-    if not structure.empty:
-        parts = ", ".join(
-            f"{r.category.lower()} {fmt_pct(r.share_pct)}"
-            for r in structure.itertuples()
-            if not _missing(r.share_pct)
-        )
-        text += f" Structure des produits : {parts}." if parts else ""
-    if not _missing(personnel_pct):
-        text += (
-            f" Les charges de personnel représentent {fmt_pct(personnel_pct)} des charges "
-            "d'exploitation."
-        )
-    return text
-
-
-def _against(actual, budget, word: str, decimals: int) -> str:
-    """`` pour 133 625 € prévus (+20 %)``, or nothing when there is no budget to compare."""
-    if _missing(budget) or _missing(actual):
-        return ""
-    return f" pour {fmt_eur(budget)} {word} ({signed_pct(_variance(actual, budget), decimals)})"
-
-
 def _variance(actual: float, budget: float) -> float | None:
     return (actual - budget) / budget * 100 if budget else None
-
-
-def variance_table(lines: pd.DataFrame) -> pd.DataFrame:
-    """Every operating line: actual, budget, variance in € and %, material ones marked; a
-    line without a budget shows its variance as undefined, never as its whole actual."""
-    return pd.DataFrame(
-        {
-            "Poste": [
-                f"{GROUP_LABELS.get(r.group, r.group)} — {r.label}" for r in lines.itertuples()
-            ],
-            "Réalisé": lines["actual"].map(lambda v: fmt_or_dash(v, fmt_eur)),
-            "Prévu": lines["budget"].map(lambda v: fmt_or_dash(v, fmt_eur)),
-            "Écart": lines["variance_eur"].map(
-                lambda v: UNDEFINED_VARIANCE if _missing(v) else fmt_signed_eur(v)
-            ),
-            "Écart (%)": lines["variance_pct"].map(signed_pct),
-            "Significatif": lines["material"].map(lambda m: "oui" if m else ""),
-        }
-    )
-
-
-def groups_table(groups: pd.DataFrame) -> pd.DataFrame:
-    side = {"charges": "Charges", "products": "Produits"}
-    return pd.DataFrame(
-        {
-            "Groupe": [f"{side[r.side]} — {r.label}" for r in groups.itertuples()],
-            "Réalisé": groups["actual"].map(lambda v: fmt_or_dash(v, fmt_eur)),
-            "Prévu": groups["budget"].map(lambda v: fmt_or_dash(v, fmt_eur)),
-            "Écart": groups["variance_eur"].map(
-                lambda v: UNDEFINED_VARIANCE if _missing(v) else fmt_signed_eur(v)
-            ),
-            "Écart (%)": groups["variance_pct"].map(lambda v: signed_pct(v, 1)),
-        }
-    )
 
 
 def material_text(lines: pd.DataFrame) -> str:
@@ -236,47 +116,10 @@ def material_text(lines: pd.DataFrame) -> str:
     if material.empty:
         return rule + " Aucune ligne n'atteint ce seuil."
     items = " ; ".join(
-        f"{r.label} ({fmt_signed_eur(r.variance_eur)}, {signed_pct(r.variance_pct)})"
+        f"{escape(r.label)} ({fmt_signed_eur(r.variance_eur)}, {signed_pct(r.variance_pct)})"
         for r in material.itertuples()
     )
     return f"{rule} Lignes qui l’atteignent ({fmt_int(len(material))}) : {items}."
-
-
-def leverage_text(
-    lev: dict,
-    contribution_pct: float | None,
-    grants: pd.DataFrame,
-    revenue: float | None = None,
-    revenue_growth_pct: float | None = None,
-) -> str:
-    parts = []
-    if not _missing(revenue):
-        growth = (
-            f" ({signed_pct(revenue_growth_pct)} sur un an, chiffre du rapport publié)"
-            if not _missing(revenue_growth_pct)
-            else ""
-        )
-        parts.append(f"Le chiffre d'affaires des entrepreneurs atteint {fmt_eur(revenue)}{growth}.")
-    if not _missing(lev.get("leverage")):
-        parts.append(
-            f"Pour {fmt_eur(1)} de subvention, la coopérative génère "
-            f"{fmt_eur(lev['leverage'], 1)} de recettes sociales et fiscales "
-            f"({fmt_eur(lev['receipts'])} de TVA reversée et de cotisations, pour "
-            f"{fmt_eur(lev['subsidies'])} de subventions)."
-        )
-    if not _missing(contribution_pct):
-        parts.append(
-            f"La contribution des entrepreneurs (mutualisation) représente "
-            f"{fmt_pct(contribution_pct, 1)} de leur chiffre d'affaires."
-        )
-    for r in grants.itertuples():
-        if not _missing(r.received) and r.remaining:
-            parts.append(
-                f"La subvention « {r.label} » est comptée pour {fmt_eur(r.granted)} accordés, "
-                f"mais seuls {fmt_eur(r.received, 2)} ont été reçus ; "
-                f"{fmt_eur(r.remaining, 2)} restent à percevoir."
-            )
-    return " ".join(parts)
 
 
 # ---------------------------------------------------------------- audience
@@ -376,14 +219,6 @@ def countries_text(countries: pd.DataFrame) -> str:
 # ---------------------------------------------------------------- training and members
 
 
-def training_text(totals: dict) -> str:
-    return (
-        f"{fmt_count(totals['sessions'], 'action', 'actions')} de formation collective ont "
-        f"réuni {fmt_count(totals['attendance'], 'participant')} pour "
-        f"{fmt_int(totals['hours'])} heures-stagiaires."
-    )
-
-
 def activity_table(df: pd.DataFrame, first: str, label: str) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -399,18 +234,20 @@ def members_text(
     by_status: pd.DataFrame, by_department: pd.DataFrame, by_sector: pd.DataFrame
 ) -> str:
     total = int(by_status["count"].sum())
-    statuses = ", ".join(f"{fmt_int(r.count)} « {r.status} »" for r in by_status.itertuples())
+    statuses = ", ".join(
+        f"{fmt_int(r.count)} « {escape(r.status)} »" for r in by_status.itertuples()
+    )
     text = f"La liste de fin d'année compte {fmt_count(total, 'personne')} : {statuses}."
     if not by_department.empty:
         top = by_department.iloc[0]
         text += (
-            f" {fmt_pct(top.share_pct)} résident dans le département {top.department} "
-            f"({top.department_code})."
+            f" {fmt_pct(top.share_pct)} résident dans le département {escape(top.department)} "
+            f"({escape(top.department_code)})."
         )
     if not by_sector.empty:
         top = by_sector.iloc[0]
         text += (
-            f" Le premier secteur d'activité est « {top.sector} » "
+            f" Le premier secteur d'activité est « {escape(top.sector)} » "
             f"({fmt_count(top['count'], 'personne')})."
         )
     return text
@@ -441,3 +278,418 @@ def targets_chart_data(targets: pd.DataFrame) -> pd.DataFrame:
             "met": targets["met"],
         }
     )
+
+
+# ---------------------------------------------------------------- helpers of the tables below
+
+
+def _or_dash(value, formatter) -> str:
+    return DASH if _missing(value) else formatter(value)
+
+
+def _marked(text: str, marks: dict, key: str, field: str) -> Markdown:
+    """A cell (``text``: data or a formatted figure, escaped here) with the mark of its
+    correction, if the checks corrected it (see :func:`cae_report.report.audit.mark`)."""
+    return Markdown(escape(text) + marks.get((key, field), ""))
+
+
+def _month_year(value) -> str:
+    """``2016-09`` → ``septembre 2016``; empty for a missing month."""
+    if _missing(value) or not str(value):
+        return ""
+    text = str(value)
+    return f"{month_name(int(text[5:7]))} {text[:4]}"
+
+
+def _bold(cell: Markdown) -> Markdown:
+    return Markdown(f"**{cell}**") if cell else cell
+
+
+def _strong(text: str) -> Markdown:
+    return Markdown(f"**{escape(text)}**") if text else Markdown("")
+
+
+# ---------------------------------------------------------------- « Les chiffres de l'année »
+
+ENTREPRENEUR_ROWS = (
+    ("headcount_start", "Entrepreneurs en début d'année"),
+    ("headcount_end", "Entrepreneurs en fin d'année"),
+    ("entries", "Personnes intégrées"),
+    ("exits", "Personnes sorties"),
+    ("accompanied", "Entrepreneurs accompagnés"),
+)
+
+
+def entrepreneurs_table(summary: dict, forecast: pd.DataFrame) -> pd.DataFrame:
+    """The year's flows of entrepreneurs against the forecast (« prévu »), as the original's
+    list « Les entrepreneurs »: start, end, entries, exits, people accompanied."""
+    planned = dict(zip(forecast["indicator"], forecast["forecast"], strict=True))
+    rows = [
+        {
+            "Indicateur": label,
+            "Réalisé": _or_dash(summary.get(key), fmt_int),
+            "Prévu": _or_dash(planned.get(key), fmt_int),
+            "Écart": _or_dash(
+                None if key not in planned else summary[key] - planned[key], _signed_int
+            ),
+        }
+        for key, label in ENTREPRENEUR_ROWS
+        if not _missing(summary.get(key))
+    ]
+    return pd.DataFrame(rows, columns=["Indicateur", "Réalisé", "Prévu", "Écart"])
+
+
+def monthly_table(monthly: pd.DataFrame, year: int, marks: dict) -> pd.DataFrame:
+    """The monthly movements as the original prints them: one column per month, rows
+    entries, exits and month-end headcount, and the year's total (the year-end headcount
+    for the last row). ``marks``: :func:`cae_report.report.audit.cell_marks` of movements."""
+    months = [month_name(int(m), short=True) for m in monthly["month"]]
+    keys = [f"{year}-{int(m):02d}" for m in monthly["month"]]
+    rows = []
+    for field, label, total in (
+        ("entries", "Entrées", monthly["entries"].sum()),
+        ("exits", "Sorties", monthly["exits"].sum()),
+        ("headcount_end", "Effectif en fin de mois", monthly["headcount_end"].iloc[-1]),
+    ):
+        cells = [
+            _marked(fmt_int(v), marks, k, field) for k, v in zip(keys, monthly[field], strict=True)
+        ]
+        rows.append([label, *cells, fmt_int(total)])
+    return pd.DataFrame(rows, columns=["", *months, "Total"])
+
+
+def contracts_table(current: dict, previous: dict | None, year: int) -> pd.DataFrame:
+    """Contracts of the entrepreneurs at year end, this year and the year before."""
+    previous = previous or {}
+    rows = [
+        ("Entrepreneurs en CDI (contrat CESA)", "contracts_cdi"),
+        ("Entrepreneurs en convention d'accompagnement (CAPE)", "contracts_support"),
+    ]
+    return pd.DataFrame(
+        [
+            [label, _or_dash(current.get(key), fmt_int), _or_dash(previous.get(key), fmt_int)]
+            for label, key in rows
+            if not _missing(current.get(key))
+        ],
+        columns=["Contrat", f"Fin {year}", f"Fin {year - 1}"],
+    )
+
+
+def economy_table(values: dict, leverage: dict) -> pd.DataFrame:
+    """The entrepreneurs' activity and what it brings back to public finances: revenue,
+    VAT, contributions, and the receipts for one euro of subsidy (« ratio subventions /
+    recettes sociales et fiscales »)."""
+    receipts = leverage["receipts_recomputed"] or leverage["receipts"]
+    ratio = None if not receipts or not leverage["subsidies"] else receipts / leverage["subsidies"]
+    growth = values.get("entrepreneurs_revenue_growth_pct")
+    rows = [
+        (
+            "Chiffre d'affaires des entrepreneurs",
+            _or_dash(values.get("entrepreneurs_revenue"), fmt_eur),
+        ),
+        ("Évolution sur un an (chiffre du rapport)", _or_dash(growth, lambda v: signed_pct(v))),
+        ("TVA reversée", _or_dash(values.get("vat_paid_back"), fmt_eur)),
+        (
+            "Cotisations salariales et patronales",
+            _or_dash(values.get("social_contributions"), fmt_eur),
+        ),
+        ("Recettes sociales et fiscales (TVA et cotisations)", _or_dash(receipts, fmt_eur)),
+        ("Subventions d'exploitation", _or_dash(leverage["subsidies"], fmt_eur)),
+        (
+            "Recettes pour 1\u00a0€ de subvention (hors impôt sur le revenu)",
+            _or_dash(ratio, lambda v: fmt_eur(v, 1)),
+        ),
+    ]
+    return pd.DataFrame([r for r in rows if r[1] != DASH], columns=["Indicateur", "Montant"])
+
+
+# ---------------------------------------------------------------- the support team
+
+
+def _working_time(fte_pct, hours_per_month) -> str:
+    """« 90 % d'un temps plein », « 60 h par mois (40 % d'un temps plein) », « 80 h par mois »."""
+    share = "" if _missing(fte_pct) else f"{fmt_pct(fte_pct)} d'un temps plein"
+    if _missing(hours_per_month):
+        return share or DASH
+    hours = f"{fmt_num_max(hours_per_month, 1)}{NBSP}h par mois"
+    return f"{hours} ({share})" if share else hours
+
+
+def team_table(team: pd.DataFrame) -> pd.DataFrame:
+    """The support team as published: role, working time (share of a full-time post and/or
+    monthly hours, as stated), arrival and departure during the year."""
+    return pd.DataFrame(
+        {
+            "Nom": team["name"],
+            "Fonction": team["role"],
+            "Temps de travail": [
+                _working_time(f, h)
+                for f, h in zip(team["fte_pct"], team["hours_per_month"], strict=True)
+            ],
+            "Arrivée": team["arrival"].map(_month_year),
+            "Départ": team["departure"].map(_month_year),
+        }
+    )
+
+
+# ---------------------------------------------------------------- training
+
+
+def sessions_table(sessions: pd.DataFrame, marks: dict, totals_marks: dict) -> pd.DataFrame:
+    """The collective training sessions, one row each in date order, and their total.
+    ``marks``: corrected cells of the training table; ``totals_marks``: those of the key
+    figures (the announced totals the table corrected)."""
+    ordered = sessions.sort_values(["date", "summary"], kind="stable")
+    rows = [
+        [
+            fmt_date(r.date),
+            r.type,
+            r.summary,
+            _marked(r.place, marks, f"{r.date} / {r.summary}", "place"),
+            fmt_int(r.attendees),
+            fmt_num_max(r.hours, 1),
+        ]
+        for r in ordered.itertuples()
+    ]
+    attendance = _marked(
+        fmt_int(ordered["attendees"].sum()), totals_marks, "training_attendance", "value"
+    )
+    hours = _marked(fmt_num_max(ordered["hours"].sum(), 1), totals_marks, "training_hours", "value")
+    total = fmt_count(len(ordered), "session")
+    rows.append([_strong("Total"), _strong(total), "", "", _bold(attendance), _bold(hours)])
+    return pd.DataFrame(rows, columns=["Date", "Type", "Sujet", "Lieu", "Présents", "Heures"])
+
+
+def opca_table(values: dict) -> pd.DataFrame:
+    """The training requests filed with the training fund (OPCA) and what it funded."""
+    rows = [
+        ("Demandes de prise en charge formulées", values.get("training_requests"), fmt_int),
+        ("Demandes prises en charge", values.get("training_requests_funded"), fmt_int),
+        ("Montant pris en charge", values.get("training_funded_amount"), fmt_eur),
+    ]
+    return pd.DataFrame(
+        [(label, fmt(v)) for label, v, fmt in rows if not _missing(v)],
+        columns=["Demandes à l'OPCA", "Nombre ou montant"],
+    )
+
+
+# ---------------------------------------------------------------- sociétariat
+
+MOVEMENT_LABELS = {"entry": "Entrée (candidature acceptée)", "exit": "Sortie"}
+CATEGORY_LABELS = {"employee": "Salarié", "external": "Extérieur"}
+
+
+def societariat_table(summary: dict, year: int) -> pd.DataFrame:
+    """Associés at the start and end of the year, entries and exits, end split."""
+    rows = [
+        (f"Associés au 1er janvier {year} (calculé)", summary["members_start"]),
+        ("Entrées", summary["members_entries"]),
+        ("Sorties", summary["members_exits"]),
+        (f"Associés au 31 décembre {year}", summary["members_end"]),
+        ("dont salariés", summary["members_employees"]),
+        ("dont extérieurs", summary["members_external"]),
+    ]
+    return pd.DataFrame(
+        [(label, fmt_int(v)) for label, v in rows if not _missing(v)],
+        columns=["Sociétariat", "Associés"],
+    )
+
+
+def member_moves_table(moves: pd.DataFrame, names: bool) -> pd.DataFrame:
+    """The entries and exits of associés; ``names`` False leaves the names out (setting
+    ``public_names`` of data/cooperative.yml)."""
+    frame = pd.DataFrame(
+        {
+            "Mois": moves["month"].map(_month_year),
+            "Mouvement": moves["movement"].map(MOVEMENT_LABELS),
+            "Associé": moves["name"],
+            "Catégorie": moves["category"].map(CATEGORY_LABELS),
+        }
+    )
+    return frame if names else frame.drop(columns="Associé")
+
+
+# ---------------------------------------------------------------- income statement
+
+SIDE_TITLES = {"charges": "Charges", "products": "Produits"}
+_DEFAULT_LABELS = {
+    "total": {
+        "charges": "Total des charges d'exploitation",
+        "products": "Total des produits d'exploitation",
+    },
+    "operating_surplus": {"products": "Excédent brut d'exploitation"},
+    "result": {"charges": "Résultat"},
+    "grand_total": {"charges": "Total général", "products": "Total général"},
+}
+_STRONG_KINDS = frozenset({"group", "total", "operating_surplus", "result", "grand_total"})
+_EMPHASIS = {**dict.fromkeys(_STRONG_KINDS, "**"), "subtotal": "*"}
+"""Headings and totals in bold, subtotals in italics, lines plain."""
+
+
+def _group_heading(side: str, group: str) -> str:
+    label = GROUP_LABELS.get(group, group)
+    return f"{group} {label}" if side == "charges" else label
+
+
+def _statement_label(row, notes: dict) -> str:
+    if row.kind == "group":
+        return _strong(_group_heading(row.side, row.group))
+    label = row.label or _DEFAULT_LABELS.get(row.kind, {}).get(row.side, "")
+    if row.kind == "subtotal" and not row.label:
+        label = f"Sous-total {GROUP_LABELS.get(row.group, row.group)}"
+    note, mark = notes.get(row.label, ""), _EMPHASIS.get(row.kind, "")
+    return Markdown(f"{mark}{escape(label)}{mark}{note}")
+
+
+def _statement_pct(row, marks: dict) -> str:
+    if row.kind not in ("line", "subtotal", "total") or _missing(row.actual):
+        return ""
+    text = "non défini" if _missing(row.variance_pct) else signed_pct(row.variance_pct, 1)
+    return _marked(text, marks, f"{row.side} / {row.label}", "published_variance_pct")
+
+
+def _statement_amount(row, column: str, marks: dict) -> str:
+    value = getattr(row, column)
+    if row.kind == "group" or (column != "actual" and _missing(value)):
+        return ""
+    text = _or_dash(value, fmt_signed_eur if column == "variance_eur" else fmt_eur)
+    if column == "actual":
+        text = _marked(text, marks, f"{row.side} / {row.label}", column)
+    mark = _EMPHASIS.get(row.kind, "")
+    return Markdown(f"{mark}{escape(text)}{mark}")
+
+
+def statement_table(rows: pd.DataFrame, side: str, marks: dict, notes: dict) -> pd.DataFrame:
+    """One side of the income statement (``side``: charges or products), in its published
+    form: groups, lines, subtotals, total, rows below the operating result, result, grand
+    total; actual, budget and variance. ``marks``: corrected cells of the income statement;
+    ``notes``: {label: markdown} printed after a line's label (a subsidy's amount received)."""
+    part = rows[rows["side"] == side]
+    return pd.DataFrame(
+        {
+            SIDE_TITLES[side]: [_statement_label(r, notes) for r in part.itertuples()],
+            "Réalisé": [_statement_amount(r, "actual", marks) for r in part.itertuples()],
+            "Prévisionnel": [_statement_amount(r, "budget", marks) for r in part.itertuples()],
+            "Écart": [_statement_amount(r, "variance_eur", marks) for r in part.itertuples()],
+            "Écart (%)": [_statement_pct(r, marks) for r in part.itertuples()],
+        }
+    )
+
+
+def received_note(grants: pd.DataFrame) -> dict[str, Markdown]:
+    """{line label: note} for subsidies booked as granted but only partly received."""
+    return {
+        r.label: Markdown(f" (reçu\u00a0: {fmt_eur(r.received, 2)})")
+        for r in grants.itertuples()
+        if not _missing(r.received) and r.remaining
+    }
+
+
+def shares_table(shares: pd.DataFrame, side: str) -> pd.DataFrame:
+    """The analysis of resources (products) or of uses (charges): each operating group with
+    its variance and its share of the side's total, then the total."""
+    total = shares[["actual", "budget"]].sum()
+    rows = [
+        [
+            GROUP_LABELS.get(r.group, r.group),
+            fmt_eur(r.actual),
+            fmt_eur(r.budget),
+            signed_pct(r.variance_pct, 1),
+            fmt_pct(r.share_pct, 1),
+        ]
+        for r in shares.itertuples()
+    ]
+    variance = _variance(total["actual"], total["budget"])
+    rows.append(
+        [
+            _strong("Total"),
+            Markdown(f"**{fmt_eur(total['actual'])}**"),
+            Markdown(f"**{fmt_eur(total['budget'])}**"),
+            signed_pct(variance, 1),
+            fmt_pct(100),
+        ]
+    )
+    share = "Part des produits" if side == "products" else "Part des charges"
+    first = "Ressources" if side == "products" else "Emplois"
+    return pd.DataFrame(rows, columns=[first, "Réalisé", "Prévisionnel", "Écart (%)", share])
+
+
+# ---------------------------------------------------------------- website (annex)
+
+AUDIENCE_ROWS = (
+    ("visits", "Visites", fmt_int),
+    ("visitors", "Visiteurs", fmt_int),
+    ("pageviews", "Pages vues", fmt_int),
+    ("pages_per_visit", "Pages par visite", lambda v: fmt_num(v, 2)),
+    ("avg_duration_s", "Durée moyenne d'une visite", fmt_duration),
+    ("bounce_pct", "Visites d'une seule page", lambda v: fmt_pct(v, 2)),
+)
+
+
+def audience_table(web: pd.DataFrame) -> pd.DataFrame:
+    """The audience block of the original: each metric for the filtered segment and for
+    all data, and the segment's share of all data for the counts."""
+    by_segment = web.set_index("segment")
+    segments = [s for s in ("filtered", "all") if s in by_segment.index]
+    names = [by_segment.loc[s, "segment_label"] for s in segments]
+    rows = []
+    for column, label, fmt in AUDIENCE_ROWS:
+        cells = [fmt(by_segment.loc[s, column]) for s in segments]
+        share = ""
+        if len(segments) == 2 and column in ("visits", "visitors", "pageviews"):
+            share = fmt_pct(
+                by_segment.loc["filtered", column] / by_segment.loc["all", column] * 100, 2
+            )
+        rows.append([label, *cells, share] if len(segments) == 2 else [label, *cells])
+    columns = (
+        ["Indicateur", *names, "Part du segment"] if len(segments) == 2 else ["Indicateur", *names]
+    )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def yearly_table(yearly: pd.DataFrame) -> pd.DataFrame:
+    """Visits per year, with the year-on-year change; rounded figures said so."""
+    return pd.DataFrame(
+        {
+            "Année": yearly["year"].astype(int).astype(str),
+            "Visites": [
+                fmt_int(v) + (" (arrondi)" if p == "rounded" else "")
+                for v, p in zip(yearly["visits"], yearly["precision"], strict=True)
+            ],
+            "Évolution": yearly["growth_pct"].map(lambda v: "" if _missing(v) else signed_pct(v)),
+        }
+    )
+
+
+def countries_table(countries: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "Pays": countries["country"],
+            "Sessions": countries["sessions"].map(fmt_int),
+            "Part": countries["share_pct"].map(lambda v: fmt_pct(v, 1)),
+        }
+    )
+
+
+# ---------------------------------------------------------------- list of entrepreneurs
+
+PUBLIC_LIST = {
+    "surname": "Nom",
+    "first_name": "Prénom",
+    "activity": "Activité",
+    "town": "Commune",
+    "status": "Statut",
+}
+
+
+def entrepreneurs_list(people: pd.DataFrame, names: bool, marks: dict) -> pd.DataFrame:
+    """The public list: name, activity, commune and status (no address), in name order;
+    ``names`` False (setting ``public_names``) leaves the names out, in commune order."""
+    order = ["surname", "first_name"] if names else ["town", "activity"]
+    ordered = people.sort_values(order, kind="stable")
+    frame = ordered[list(PUBLIC_LIST)].rename(columns=PUBLIC_LIST).fillna("").astype("str")
+    frame["Commune"] = [
+        _marked(r.town, marks, f"{r.surname} {r.first_name}", "town") for r in ordered.itertuples()
+    ]
+    frame = frame.reset_index(drop=True)
+    return frame if names else frame.drop(columns=["Nom", "Prénom"])

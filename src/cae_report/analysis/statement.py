@@ -1,0 +1,158 @@
+"""The income statement in the form the board and the funders read it: each side by group,
+lines then subtotal, the operating total, what lies below it, the result and the grand total.
+
+Every amount is recomputed from the (clean) detail lines, like :mod:`cae_report.analysis.budget`:
+subtotals and totals are sums of lines, the operating surplus is products − charges, the result
+adds the rows below the operating result, and each side's grand total follows (charges + rows
+below + result on the charges side, products + rows below on the products side), so the two
+grand totals agree by construction. Only the labels are taken from the published rows
+(« Sous total Achats », « Total Général »), so the table reads like the original.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from cae_report.analysis import budget
+from cae_report.analysis.budget import (
+    CHARGE_GROUPS,
+    NON_OPERATING,
+    PERSONNEL_GROUP,
+    PRODUCT_GROUPS,
+    REGION_PATTERN,
+    _matching_lines,
+)
+from cae_report.data.keyfigures import missing
+
+ROW_COLUMNS = ["side", "kind", "group", "label", "actual", "budget", "variance_eur", "variance_pct"]
+"""``kind``: ``group`` (a group's heading: no amount), ``line``, ``subtotal``, ``total``
+(operating charges or products), ``operating_surplus``, ``below`` (a row below the operating
+result), ``result``, ``grand_total``. ``label`` is the published label, empty where the year
+published none (the report writes its own)."""
+SHARE_COLUMNS = ["group", "actual", "budget", "variance_eur", "variance_pct", "share_pct"]
+DEPARTMENT_PATTERN = r"\bdepartement\b"
+CICE_PATTERN = r"^cice\b"
+
+
+def _published_label(frame: pd.DataFrame, side: str, row_type: str, group: str = "") -> str:
+    rows = frame[(frame["side"] == side) & (frame["row_type"] == row_type)]
+    if group:
+        rows = rows[rows["group"].map(budget._group_code) == group]
+    return "" if rows.empty else str(rows["label"].iloc[0])
+
+
+def _row(side, kind, group="", label="", actual=math.nan, budget_=math.nan) -> dict:
+    variance = actual - budget_ if not (missing(actual) or missing(budget_)) else math.nan
+    pct = variance / budget_ * 100 if not missing(variance) and budget_ else math.nan
+    return {
+        "side": side,
+        "kind": kind,
+        "group": group,
+        "label": label,
+        "actual": actual,
+        "budget": budget_,
+        "variance_eur": variance,
+        "variance_pct": pct,
+    }
+
+
+def _operating(frame: pd.DataFrame, side: str, groups: tuple[str, ...]) -> list[dict]:
+    """Heading, lines and subtotal of every group of ``side`` that has lines."""
+    detail, sums = budget.lines(frame), budget.groups(frame).set_index("group")
+    rows = []
+    for group in groups:
+        part = detail[detail["group"] == group]
+        if part.empty:
+            continue
+        rows.append(_row(side, "group", group))
+        rows += [_row(side, "line", group, r.label, r.actual, r.budget) for r in part.itertuples()]
+        label = _published_label(frame, side, "subtotal", group)
+        rows.append(_row(side, "subtotal", group, label, *sums.loc[group, ["actual", "budget"]]))
+    return rows
+
+
+def _below(frame: pd.DataFrame, side: str) -> list[dict]:
+    other = budget.non_operating(frame)
+    other = other[other["side"] == side]
+    return [_row(side, "below", NON_OPERATING, r.label, r.actual) for r in other.itertuples()]
+
+
+def _closing(frame: pd.DataFrame, side: str, kind: str, actual, budget_=math.nan) -> dict:
+    return _row(
+        side, kind, label=_published_label(frame, side, kind), actual=actual, budget_=budget_
+    )
+
+
+def rows(income_statement: pd.DataFrame | None) -> pd.DataFrame:
+    """The whole statement, charges side then products side, in the published order."""
+    frame = budget._rows(income_statement)
+    if frame.empty or budget.lines(frame).empty:
+        return pd.DataFrame(columns=ROW_COLUMNS)
+    totals = budget.totals(frame)
+    below = budget.non_operating(frame).groupby("side")["actual"].sum()
+    result = budget.net_result(frame)
+    charges, products = totals["charges_actual"], totals["products_actual"]
+    out = _operating(frame, "charges", CHARGE_GROUPS)
+    out.append(_closing(frame, "charges", "total", charges, totals["charges_budget"]))
+    out += _below(frame, "charges")
+    out.append(_closing(frame, "charges", "result", result))
+    grand = charges + below.get("charges", 0.0) + result
+    out.append(_closing(frame, "charges", "grand_total", grand))
+    out += _operating(frame, "products", PRODUCT_GROUPS)
+    out.append(_closing(frame, "products", "total", products, totals["products_budget"]))
+    surplus = (totals["operating_surplus_actual"], totals["operating_surplus_budget"])
+    out.append(_closing(frame, "products", "operating_surplus", *surplus))
+    out += _below(frame, "products")
+    out.append(_closing(frame, "products", "grand_total", products + below.get("products", 0.0)))
+    table = pd.DataFrame(out, columns=ROW_COLUMNS)
+    return table.astype({c: "float64" for c in ROW_COLUMNS[4:]})
+
+
+def shares(income_statement: pd.DataFrame | None, side: str) -> pd.DataFrame:
+    """One side's operating groups with their variance and their share of the side's total
+    (the analysis of resources for ``products``, of uses for ``charges``)."""
+    groups = budget.groups(income_statement)
+    part = groups[groups["side"] == side]
+    total = part["actual"].sum(min_count=1)
+    out = part.assign(share_pct=part["actual"] / total * 100 if total else math.nan)
+    return out[SHARE_COLUMNS].reset_index(drop=True)
+
+
+def _line(income_statement: pd.DataFrame | None, pattern: str, group: str) -> pd.Series | None:
+    found = _matching_lines(income_statement, pattern)
+    found = found[found["group"] == group]
+    return None if found.empty else found.iloc[0]
+
+
+def _amounts(prefix: str, row: pd.Series | dict | None) -> dict[str, float | None]:
+    if row is None:
+        return dict.fromkeys((f"{prefix}_actual", f"{prefix}_budget", f"{prefix}_variance_pct"))
+    variance = budget._pct(row["actual"] - row["budget"], row["budget"])
+    return {
+        f"{prefix}_actual": None if missing(row["actual"]) else float(row["actual"]),
+        f"{prefix}_budget": None if missing(row["budget"]) else float(row["budget"]),
+        f"{prefix}_variance_pct": None if missing(variance) else float(variance),
+    }
+
+
+def figures(income_statement: pd.DataFrame | None) -> dict[str, float | None]:
+    """The amounts the written chapters cite: the Région and Département subsidies, the CICE
+    and the personnel costs (actual, budget, variance), the CICE's share of the operating
+    products and the grand total. None where the year's statement lacks the line."""
+    groups = budget.groups(income_statement).set_index("group")
+    personnel = groups.loc[PERSONNEL_GROUP] if PERSONNEL_GROUP in groups.index else None
+    values = {
+        **_amounts("subsidy_region", _line(income_statement, REGION_PATTERN, "subsidies")),
+        **_amounts("subsidy_department", _line(income_statement, DEPARTMENT_PATTERN, "subsidies")),
+        **_amounts("cice", _line(income_statement, CICE_PATTERN, "other_income")),
+        **_amounts("personnel", personnel),
+    }
+    products = budget.totals(income_statement)["products_actual"]
+    closing = rows(income_statement)
+    grand = closing.loc[closing["kind"] == "grand_total", "actual"]
+    values["grand_total"] = None if grand.empty else float(grand.iloc[0])
+    cice = values["cice_actual"]
+    values["cice_share_pct"] = None if cice is None or not products else cice / products * 100
+    return values
