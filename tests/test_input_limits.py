@@ -172,7 +172,8 @@ def test_nul_and_control_characters_are_refused_with_their_position(root, char, 
     lines[2] = ",".join(cells)
     path.write_text("\n".join(lines), encoding="utf-8")
     position = len(cells[0]) + 1 + 3 + 1
-    refused(check(root), "events.csv:3: column 'event':", name, f"at character {position}")
+    column = lines[0].split(",")[1]
+    refused(check(root), f"events.csv:3: column '{column}':", name, f"at character {position}")
 
 
 # ---------------------------------------------------------------- structure

@@ -215,7 +215,9 @@ class Finding:
 
     @property
     def corrected(self) -> bool:
-        return self.status == "corrected"
+        """Whether the clean tables carry a new value for it: a correction the figures decide,
+        or a probable one (applied, and said to be probable in the annex)."""
+        return self.status in ("corrected", "probable")
 
 
 def mark(number: int) -> str:
@@ -237,8 +239,12 @@ def _group(row) -> str:
     return f"{row.rule}/{row.action}"
 
 
+_RANK = {"corrected": 0, "probable": 1, "undecided": 2, "flagged": 2}
+"""Order of the annex: corrections, probable corrections, open questions, then remarks."""
+
+
 def findings(anomalies: pd.DataFrame) -> list[Finding]:
-    """The distinct root causes, corrected ones first, each in order of first appearance.
+    """The distinct root causes, corrections first, each in order of first appearance.
 
     The numbering is a function of the anomalies alone, so every notebook that marks a cell
     and the annex that explains it agree on the number."""
@@ -249,7 +255,7 @@ def findings(anomalies: pd.DataFrame) -> list[Finding]:
     groups = [_group(r) for r in frame.itertuples()]
     statuses = [_status(r) for r in frame.itertuples()]
     order = list(dict.fromkeys(groups))
-    order.sort(key=lambda g: statuses[groups.index(g)] != "corrected")
+    order.sort(key=lambda g: _RANK.get(statuses[groups.index(g)], len(_RANK)))
     found = []
     for number, group in enumerate(order, start=1):
         rows = frame[[g == group for g in groups]]
