@@ -36,6 +36,8 @@ def make_root(tmp: Path) -> Path:
     shutil.copytree(PROJECT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(PROJECT / "data" / "reference", root / "data" / "reference")
     shutil.copy(PROJECT / "data" / "cooperative.yml", root / "data")
+    if (PROJECT / "report").is_dir():  # the cooperative's written chapters
+        shutil.copytree(PROJECT / "report", root / "report")
     shutil.copytree(
         PROJECT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
     )
@@ -62,6 +64,16 @@ def built_2016(tmp_path_factory):
     proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
     assert proc.returncode == 0, proc.stderr
     return root, root / "_build" / "2016", proc
+
+
+@pytest.fixture(scope="session")
+def built_years(built_2016):
+    """2013-2015 built by one batch (two jobs) in the project of ``built_2016``, where 2016 is
+    then up to date: (project root, the CLI's completed process)."""
+    root = built_2016[0]
+    proc = cli(root, "batch", "--years", "2013-2016", "--jobs", "2", "--engine", "pandoc")
+    assert proc.returncode == 0, proc.stderr
+    return root, proc
 
 
 # --- headless Chromium, for tests/test_browser.py and tests/test_accessibility.py -------------

@@ -64,7 +64,8 @@ def test_check_parameters_validates_year_engine_and_edition():
 
     assert check_parameters(2016) == 2016
     assert check_parameters(2016, "quarto", "internal", root=ROOT) == 2016
-    for bad_year in ("2016", 2016.0, True, None):
+    assert check_parameters("2016") == 2016  # papermill -r year 2016: a string
+    for bad_year in ("02016", "2016 ", "٢٠١٦", "20l6", 2016.0, True, None):
         with pytest.raises(TypeError, match="year must be an integer"):
             check_parameters(bad_year)
     with pytest.raises(ValueError, match="no data folder for year 1999"):
