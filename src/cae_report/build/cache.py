@@ -100,7 +100,15 @@ class Cache:
         return self.folder / "entries" / kind / f"{key}.json"
 
     def _mkdir(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700 if self.private else 0o777)
+        """Create ``folder`` and the missing folders above it, inside the cache with the
+        cache's mode (``mkdir(parents=True)`` gives the parents the default mode)."""
+        if folder.is_dir():
+            return
+        if folder != self.folder:
+            self._mkdir(folder.parent)
+        else:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(exist_ok=True, mode=0o700 if self.private else 0o777)
 
     def _atomic_copy(self, source: Path, target: Path) -> None:
         self._mkdir(target.parent)
