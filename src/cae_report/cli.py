@@ -111,7 +111,7 @@ def find_root(option: str | None) -> Path:
             )
     else:
         try:
-            root = config.project_root()
+            root = config.project_root(from_package=False)
         except FileNotFoundError:
             raise UsageError(
                 f"not inside a cae-report project ({Path.cwd()} and its parents hold no "

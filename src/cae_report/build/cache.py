@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -62,10 +63,10 @@ class Cache:
             return None
 
     def _corrupt(self, kind: str, key: str, why: str, path: Path | None) -> None:
+        notice = f"cache entry {kind}/{key[:12]} is corrupt ({why}): removed, done again"
         with self._lock:
-            self.notices.append(
-                f"cache entry {kind}/{key[:12]} is corrupt ({why}): removed, redone"
-            )
+            self.notices.append(notice)
+        print(f"[cache] {notice}", file=sys.stderr, flush=True)
         for stale in (self._entry(kind, key), path):
             if stale is not None:
                 stale.unlink(missing_ok=True)
