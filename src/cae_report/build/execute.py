@@ -93,7 +93,8 @@ def imported_modules(sources: list[Path]) -> list[str]:
                 if isinstance(node, ast.Import):
                     seen.update({alias.name: None for alias in node.names})
                 elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                    seen[node.module] = None
+                    seen[node.module] = None  # and what it names, if modules (charts...)
+                    seen.update({f"{node.module}.{alias.name}": None for alias in node.names})
     return list(seen)
 
 

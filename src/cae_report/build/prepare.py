@@ -147,6 +147,8 @@ def _from_build(year: int, internal: bool, root: Path | None) -> Prepared | None
             _MANIFESTS[path] = {}
     entry = _MANIFESTS[path].get(f"{year}:{EDITIONS[internal]}")
     if entry is None:
+        if _MANIFESTS[path]:
+            _warn(f"the build prepared no {EDITIONS[internal]} result of {year}")
         return None
     root = Path(root or config.project_root())
     if digests.prepared_key(year, root, internal) != entry["key"]:
