@@ -118,6 +118,9 @@ class Cache:
         try:
             shutil.copyfile(source, tmp)
             self._finish(Path(tmp), target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise self._named(exc, target) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -129,9 +132,18 @@ class Cache:
             with os.fdopen(fd, "wb") as stream:
                 stream.write(data)
             self._finish(Path(tmp), target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise self._named(exc, target) from None
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+    def _named(self, exc: OSError, target: Path) -> OSError:
+        """``exc`` naming ``target`` (a failed write names no file)."""
+        if exc.filename is None:
+            return OSError(exc.errno, exc.strerror, str(target))
+        return exc
 
     def _finish(self, tmp: Path, target: Path) -> None:
         """Give ``tmp`` the cache's permissions and rename it to ``target``."""

@@ -280,23 +280,23 @@ def resolve_engine(engine: str) -> str:
     return engine
 
 
-def machine_fault(exc: BaseException) -> str | None:
-    """One line for a fault of the machine (full disk, read-only folder), naming the path and
-    what to do; None for any other error."""
+def machine_fault(exc: BaseException, where: Path | None = None) -> str | None:
+    """One line for a fault of the machine (full disk, read-only folder), naming the path
+    (``where`` when the error names none) and what to do; None for any other error."""
     if isinstance(exc, OSError) and exc.errno in MACHINE_FAULTS:
-        where = exc.filename or "a file of the build"
-        return f"cannot write {where}: {MACHINE_FAULTS[exc.errno]}"
+        path = exc.filename or where or "a file of the build"
+        return f"cannot write {path}: {MACHINE_FAULTS[exc.errno]}"
     text = str(exc)
     for code, words in ((errno.ENOSPC, "No space left on device"), (errno.EROFS, "Read-only")):
         if words in text:
-            path = re.search(r"(/[^\s:'\"]+)", text)
-            where = path.group(1) if path else "a file of the build"
-            return f"cannot write {where}: {MACHINE_FAULTS[code]}"
+            found = re.search(r"(/[^\s:'\"]+)", text)
+            path = found.group(1) if found else where or "a file of the build"
+            return f"cannot write {path}: {MACHINE_FAULTS[code]}"
     return None
 
 
-def _describe(exc: BaseException) -> str:
-    fault = machine_fault(exc)
+def _describe(exc: BaseException, where: Path | None = None) -> str:
+    fault = machine_fault(exc, where)
     if fault:
         return fault
     if isinstance(exc, RuntimeError):
@@ -424,7 +424,7 @@ class Run:
                     _public_mode(plan.tmp)
                 self.lookup_notebooks(plan)
             except Exception as exc:  # noqa: BLE001
-                self._fail(plan, _describe(exc))
+                self._fail(plan, _describe(exc, self.build_root))
         live = [p for p in plans if p.result is None]
         pending = [source for p in live for source in p.pending]
         tasks: queue.Queue = queue.Queue()
@@ -452,7 +452,7 @@ class Run:
             self._prepare(live, manifest)
         except Exception as exc:  # noqa: BLE001 - the machine's faults, mostly
             for plan in live:
-                self._fail(plan, _describe(exc))
+                self._fail(plan, _describe(exc, self.build_root))
         for plan in live:
             if plan.result is not None:
                 continue
@@ -512,7 +512,7 @@ class Run:
                 )
                 provenance.write(plan.tmp / "provenance.json", plan.record)
             except Exception as exc:  # noqa: BLE001
-                self._fail(plan, _describe(exc))
+                self._fail(plan, _describe(exc, plan.tmp))
 
     def _worker(self, tasks: queue.Queue, cwd: Path, env: dict, warm: list[str], name: str) -> None:
         from cae_report.build.execute import ChapterKernel
@@ -553,7 +553,7 @@ class Run:
             self.cache.put("notebook", plan.keys[source.name], {"notebook.ipynb": target})
             log(plan.year, f"executed {source.name} in {time.perf_counter() - started:.1f} s")
         except Exception as exc:  # noqa: BLE001 - a failing cell fails its year only
-            error = _describe(exc)
+            error = _describe(exc, plan.tmp)
         self._chapter_done(plan, error)
 
     def _chapter_done(self, plan: YearPlan, error: str | None) -> None:
@@ -579,7 +579,7 @@ class Run:
             (plan.tmp / BUILD_KEY).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
             swap(plan.tmp, plan.out)
         except Exception as exc:  # noqa: BLE001
-            self._fail(plan, _describe(exc))
+            self._fail(plan, _describe(exc, plan.tmp))
             return
         plan.result = BuildResult(
             plan.year,
@@ -651,7 +651,7 @@ def build_years(
         engine = resolve_engine(engine)
         run = Run(root, engine, internal, jobs or os.cpu_count() or 1, use_cache)
     except Exception as exc:  # noqa: BLE001 - e.g. a read-only _build
-        return [BuildResult(year, False, 0.0, error=_describe(exc)) for year in years]
+        return [BuildResult(year, False, 0.0, error=_describe(exc, build_root)) for year in years]
     return run.build(years)
 
 
