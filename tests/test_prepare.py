@@ -139,3 +139,22 @@ def test_the_chapters_ask_for_the_years_the_build_prepares():
                 )
             )
     assert calls == {"prepare_year", "previous_year", "visits_history"}
+
+
+def test_load_gives_the_clean_tables_and_the_anomalies_and_importing_is_light():
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    import cae_report
+
+    root = Path(__file__).resolve().parents[1]
+    data = cae_report.load(2016, root=root)
+    assert isinstance(data.tables["movements"], pd.DataFrame)
+    assert data.tables["movements"]["headcount_end"].iloc[-1] == 84  # the corrected value
+    assert "address" not in data.tables["entrepreneurs"]  # public by default
+    assert {"rule", "action", "corrected"} <= set(data.anomalies.columns)
+    probe = "import sys, cae_report; print(sorted(m for m in ('pandas', 'pandera', 'matplotlib') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
