@@ -13,6 +13,37 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 RAW = PROJECT / "data" / "raw"
 REFERENCE = PROJECT / "data" / "reference"
+NBVAL_SANITIZE = PROJECT / "tests" / "nbval" / "sanitize.cfg"
+
+
+def _nbval_settings():
+    """What ``tests/nbval/regenerate.py`` keeps and masks (one definition for both)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "nbval_regenerate", PROJECT / "tests" / "nbval" / "regenerate.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config):
+    """nbval compares every cell (``--nbval`` in pyproject), with the sanitising patterns of
+    ``tests/nbval/sanitize.cfg`` wherever pytest is run from."""
+    if getattr(config.option, "nbval", False) and not config.option.nbval_sanitize_with:
+        config.option.nbval_sanitize_with = str(NBVAL_SANITIZE)
+
+
+def pytest_collection_modifyitems(config, items):
+    """nbval leaves out of the comparison what the references do not store: the charts'
+    pictures and interactive versions (their text alternative, with the figures, is compared)."""
+    not_compared = _nbval_settings().NOT_COMPARED
+    for item in items:
+        parent = getattr(item, "parent", None)
+        if hasattr(parent, "skip_compare") and not getattr(parent, "_cae_skips", False):
+            parent.skip_compare = tuple(parent.skip_compare) + not_compared
+            parent._cae_skips = True
 
 
 @pytest.fixture
