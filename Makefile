@@ -6,8 +6,7 @@ STAMP  := $(VENV)/.installed-stamp
 YEAR   ?=
 ENGINE ?= auto
 
-## GIT_FILTER=no: leave the repository's Git configuration alone (e.g. in a worktree whose
-## configuration is shared with others).
+## GIT_FILTER=no: leave the repository's Git configuration alone.
 GIT_FILTER ?= yes
 KERNEL     := cae-report
 
@@ -35,15 +34,19 @@ kernel:
 ## nbstripout as Git's filter for notebooks (.gitattributes): outputs and execution counts never
 ## reach a commit, and `git diff` shows notebooks without them. Cell ids are kept.
 NBSTRIPOUT = '$(abspath $(BIN))/nbstripout' --keep-id
+## A linked worktree shares its configuration with the main one: nothing is set there.
 git-filter:
-	@if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  echo "git-filter: not a Git work tree, nothing to set up"; \
+	elif [ "$$(git rev-parse --absolute-git-dir)" != "$$(cd "$$(git rev-parse --git-common-dir)" && pwd)" ]; then \
+	  echo "git-filter: a linked worktree shares the Git configuration of the main one:" \
+	    "run 'make git-filter' there"; \
+	else \
 	  git config filter.nbstripout.clean "$(NBSTRIPOUT)" && \
 	  git config filter.nbstripout.smudge cat && \
 	  git config filter.nbstripout.required true && \
 	  git config diff.ipynb.textconv "$(NBSTRIPOUT) -t" && \
 	  echo "git: notebooks are committed without their outputs (nbstripout filter)"; \
-	else \
-	  echo "git-filter: not a Git work tree, nothing to set up"; \
 	fi
 
 ## JupyterLab on the notebooks, with this environment (the analyst's workbench; README).

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -132,3 +133,14 @@ def test_the_kernel_for_any_jupyter_runs_this_environment(tmp_path):
     assert spec["display_name"] == "Python (cae-report)"
     assert Path(spec["argv"][0]).resolve() == (BIN / "python").resolve()
     assert "ipykernel_launcher" in spec["argv"] and "{connection_file}" in spec["argv"]
+
+
+def test_jupyterlabs_dependencies_do_not_slow_the_build():
+    """rfc3987_syntax (pulled in by JupyterLab through jsonschema) compiles parsers for seconds
+    at import; a build process imports nbformat, hence jsonschema, without it."""
+    probe = (
+        "import sys, cae_report.build.orchestrate, cae_report.publish, papermill; "
+        "print(sys.modules.get('rfc3987_syntax', 'absent'), 'jsonschema' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "True"]
