@@ -35,6 +35,41 @@ def pytest_configure(config):
         config.option.nbval_sanitize_with = str(NBVAL_SANITIZE)
 
 
+_NBVAL_PREPARED: dict[str, str] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """nbval's kernels read prepared results, as a build's kernels do (``CAE_REPORT_PREPARED``):
+    the years of the project and of the synthetic fixture are prepared once for the session,
+    not in every notebook. Any other test runs without them."""
+    from cae_report.build.prepare import PREPARED_ENV
+
+    if type(item).__name__ != "IPyNbCell":
+        if _NBVAL_PREPARED:
+            os.environ.pop(PREPARED_ENV, None)
+        return
+    if not _NBVAL_PREPARED:
+        import atexit
+        import tempfile
+
+        from cae_report import config as project_config
+        from cae_report.build.cache import Cache
+        from cae_report.build.prepare import prepare_for_build, write_manifest
+
+        folder = Path(tempfile.mkdtemp(prefix="nbval-prepared-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        entries = {}
+        for root in (PROJECT, PROJECT / "tests" / "fixtures" / "synthetic"):
+            years = project_config.available_years(root)
+            manifest, _ = prepare_for_build(years, root, Cache(folder / "cache"))
+            assert not set(entries) & set(manifest["entries"]), "two roots share a year"
+            entries.update(manifest["entries"])
+        path = write_manifest({"version": 1, "entries": entries}, folder / "prepared.json")
+        _NBVAL_PREPARED["manifest"] = str(path)
+    os.environ[PREPARED_ENV] = _NBVAL_PREPARED["manifest"]
+
+
 def pytest_collection_modifyitems(config, items):
     """nbval leaves out of the comparison what the references do not store: the charts'
     pictures and interactive versions (their text alternative, with the figures, is compared)."""
