@@ -139,11 +139,17 @@ def test_a_damaged_output_is_not_up_to_date(built_2016):
     assert digest(out) == before  # rebuilt from the verified cache
 
 
-def test_no_cache_repairs_a_corrupt_cache(built_2016):
+def test_no_cache_rebuilds_the_same_bytes_and_repairs_a_corrupt_cache(built_2016):
+    """Two builds of the same inputs give identical files (reproducible builds), and
+    ``--no-cache`` rewrites the cache entries it rebuilds."""
     root, out, _ = built_2016
+    before = digest(out)
     cached = cached_copy(root, out / "notebooks" / "06-annexe.ipynb")
     cached.write_bytes(b"{")
-    build(root, "--no-cache")
+    proc = build(root, "--no-cache")
+    assert proc.stderr.count("executed ") == 6  # really rebuilt, not copied
+    assert "corrupt" not in proc.stderr  # --no-cache does not even read the cache
+    assert digest(out) == before
     proc = build(root)  # served from the cache --no-cache rewrote
     assert "up to date" in proc.stderr and "corrupt" not in proc.stderr
     for name, files in entry_files(root, "notebook").items():

@@ -88,7 +88,8 @@ def test_a_result_that_does_not_match_the_data_or_its_sha256_is_prepared_again(
     path = project / "data" / "raw" / "2015" / "sources.csv"
     path.write_bytes(path.read_bytes() + b"\n")  # the data changed after the build prepared it
     prep.prepare_year(2015, root=project)
-    assert counted == [2015] and "does not match the data on disk" in capsys.readouterr().err
+    assert counted == [2015]
+    assert "does not match the data or code on disk" in capsys.readouterr().err
 
 
 def test_invalid_years_are_recorded_not_prepared_in_every_chapter(

@@ -395,24 +395,81 @@ class Run:
     def build(self, years: list[int]) -> list[BuildResult]:
         results: dict[int, BuildResult] = {}
         plans: list[YearPlan] = []
-        for year in years:
-            try:
-                planned = self.plan(year)
-            except Exception as exc:  # noqa: BLE001 - reported per year
-                results[year] = BuildResult(year, False, 0.0, error=_describe(exc))
-                continue
-            if isinstance(planned, BuildResult):
-                results[year] = planned
-            else:
-                plans.append(planned)
-        if plans:
-            self._build_plans(plans)
-            results.update({p.year: p.result for p in plans if p.result is not None})
+        self.tasks: queue.Queue = queue.Queue()
+        self.workers: list[threading.Thread] = []
+        self.kernel_dir: Path | None = None
+        try:
+            if not self.use_cache:  # every chapter runs: the kernels start at once
+                from cae_report.publish import chapters
+
+                try:
+                    self._start_workers(chapters(self.root) * len(years))
+                except Exception:  # noqa: BLE001, S110 - started later, or the failure said then
+                    pass
+            for year in years:
+                try:
+                    planned = self.plan(year)
+                except Exception as exc:  # noqa: BLE001 - reported per year
+                    results[year] = BuildResult(year, False, 0.0, error=_describe(exc))
+                    continue
+                if isinstance(planned, BuildResult):
+                    results[year] = planned
+                else:
+                    plans.append(planned)
+            if plans:
+                self._build_plans(plans)
+        finally:
+            self._stop_workers()  # the kernels' threads finish the years they render
+        results.update({p.year: p.result for p in plans if p.result is not None})
         return [results[year] for year in years]
 
-    def _build_plans(self, plans: list[YearPlan]) -> None:
+    def _start_workers(self, sources: list[Path]) -> None:
+        """Start ``jobs`` kernels (at most one per chapter to run), each in its thread, importing
+        what ``sources`` import; they take their chapters from :attr:`tasks`."""
         from cae_report.build.execute import imported_modules
 
+        if self.workers or not sources:
+            return
+        self.kernel_dir = Path(
+            tempfile.mkdtemp(prefix=f".tmp-run-{os.getpid()}-", dir=self.build_root)
+        )
+        env = {
+            **os.environ,
+            "CAE_REPORT_ROOT": str(self.root),
+            "CAE_REPORT_PREPARED": str(self.manifest_path),
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+        }
+        warm = imported_modules(list(dict.fromkeys(sources)))
+        for n in range(min(self.jobs, len(sources))):
+            thread = threading.Thread(
+                target=self._worker,
+                args=(self.tasks, sources[0].parent, env, warm, f"kernel {n + 1}"),
+                daemon=True,
+            )
+            thread.start()
+            self.workers.append(thread)
+
+    @property
+    def manifest_path(self) -> Path:
+        """Where the prepared results' manifest is written for the kernels."""
+        assert self.kernel_dir is not None
+        return self.kernel_dir / "prepared.json"
+
+    def _stop_workers(self) -> None:
+        workers, self.workers = self.workers, []
+        for _ in workers:
+            self.tasks.put(None)
+        for thread in workers:
+            thread.join()
+        while not self.tasks.empty():  # no kernel could start, or none was needed
+            task = self.tasks.get()
+            if task is not None:
+                self._do(task, None)
+        if self.kernel_dir is not None:
+            shutil.rmtree(self.kernel_dir, ignore_errors=True)
+            self.kernel_dir = None
+
+    def _build_plans(self, plans: list[YearPlan]) -> None:
         for plan in plans:
             try:
                 plan.tmp = Path(
@@ -426,28 +483,12 @@ class Run:
             except Exception as exc:  # noqa: BLE001
                 self._fail(plan, _describe(exc, self.build_root))
         live = [p for p in plans if p.result is None]
-        pending = [source for p in live for source in p.pending]
-        tasks: queue.Queue = queue.Queue()
-        kernel_dir = Path(tempfile.mkdtemp(prefix=f".tmp-run-{os.getpid()}-", dir=self.build_root))
-        manifest = kernel_dir / "prepared.json"
-        workers = []
-        if pending:
-            env = {
-                **os.environ,
-                "CAE_REPORT_ROOT": str(self.root),
-                "CAE_REPORT_PREPARED": str(manifest),
-                "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-            }
-            warm = imported_modules(list(dict.fromkeys(pending)))
-            count = min(self.jobs, len(pending))
-            for n in range(count):
-                thread = threading.Thread(
-                    target=self._worker,
-                    args=(tasks, pending[0].parent, env, warm, f"kernel {n + 1}"),
-                    daemon=True,
-                )
-                thread.start()
-                workers.append(thread)
+        self._start_workers([source for p in live for source in p.pending])
+        if self.kernel_dir is None:  # nothing to execute: the manifest is not read
+            self.kernel_dir = Path(
+                tempfile.mkdtemp(prefix=f".tmp-run-{os.getpid()}-", dir=self.build_root)
+            )
+        manifest, tasks = self.manifest_path, self.tasks
         try:
             self._prepare(live, manifest)
         except Exception as exc:  # noqa: BLE001 - the machine's faults, mostly
@@ -462,15 +503,6 @@ class Run:
                     tasks.put(("chapter", plan, source))
             else:
                 tasks.put(("render", plan, None))
-        for _ in workers:
-            tasks.put(None)
-        for thread in workers:
-            thread.join()
-        while not tasks.empty():  # no kernel could start, or none was needed
-            task = tasks.get()
-            if task is not None:
-                self._do(task, None)
-        shutil.rmtree(kernel_dir, ignore_errors=True)
 
     def _prepare(self, plans: list[YearPlan], manifest_path: Path) -> None:
         """Prepare every year the plans need, once; write the manifest the kernels read."""
@@ -650,9 +682,9 @@ def build_years(
             log("build", line)
         engine = resolve_engine(engine)
         run = Run(root, engine, internal, jobs or os.cpu_count() or 1, use_cache)
+        return run.build(years)
     except Exception as exc:  # noqa: BLE001 - e.g. a read-only _build
         return [BuildResult(year, False, 0.0, error=_describe(exc, build_root)) for year in years]
-    return run.build(years)
 
 
 def build_year(

@@ -152,7 +152,7 @@ def _from_build(year: int, internal: bool, root: Path | None) -> Prepared | None
         return None
     root = Path(root or config.project_root())
     if digests.prepared_key(year, root, internal) != entry["key"]:
-        _warn(f"the build's prepared result of {year} does not match the data on disk")
+        _warn(f"the build's prepared result of {year} does not match the data or code on disk")
         return None
     try:
         data = Path(entry["file"]).read_bytes()
