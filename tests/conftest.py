@@ -70,6 +70,7 @@ def pytest_runtest_setup(item):
     os.environ[PREPARED_ENV] = _NBVAL_PREPARED["manifest"]
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     """nbval leaves out of the comparison what the references do not store: the charts'
     pictures and interactive versions (their text alternative, with the figures, is compared)."""
@@ -79,6 +80,45 @@ def pytest_collection_modifyitems(config, items):
         if hasattr(parent, "skip_compare") and not getattr(parent, "_cae_skips", False):
             parent.skip_compare = tuple(parent.skip_compare) + not_compared
             parent._cae_skips = True
+
+
+def _ipc_kernel(specs):
+    """nbval's ``start_new_kernel``, over Unix sockets in a private folder: kernels started at
+    the same moment by two workers cannot collide on a port (as the build's own kernels)."""
+    import tempfile
+    import uuid
+
+    def start(startup_timeout=60, kernel_name="python", **kwargs):
+        from jupyter_client import KernelManager
+
+        folder = Path(tempfile.mkdtemp(prefix="nbval-kernel-"))
+        km = KernelManager(
+            kernel_name=kernel_name,
+            kernel_spec_manager=specs(),
+            transport="ipc",
+            ip=str(folder / uuid.uuid4().hex[:8]),
+            connection_file=str(folder / "kernel.json"),
+        )
+        km.start_kernel(**kwargs)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            kc.stop_channels()
+            km.shutdown_kernel()
+            raise
+        return km, kc
+
+    return start
+
+
+try:
+    import nbval.kernel as _nbval_kernel
+
+    _nbval_kernel.start_new_kernel = _ipc_kernel(_nbval_kernel.NbvalKernelspecManager)
+except ImportError:  # nbval not installed: its tests are not collected either
+    pass
 
 
 @pytest.fixture
