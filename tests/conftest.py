@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -80,6 +81,32 @@ def pytest_collection_modifyitems(config, items):
         if hasattr(parent, "skip_compare") and not getattr(parent, "_cae_skips", False):
             parent.skip_compare = tuple(parent.skip_compare) + not_compared
             parent._cae_skips = True
+
+
+SHARED_BUILDS = re.compile(r"\b(built_2016|built_years|internal_2016)\b")
+"""Fixtures holding the 2016 project built once per test process (and changed, then restored,
+by some tests): every test file using one runs in the same worker."""
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist: each worker takes whole files (a notebook's cells share one kernel, a
+    module its fixtures), and the files using the shared 2016 build all go to one worker, which
+    builds it once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    tests = PROJECT / "tests"
+    shared = {
+        path.relative_to(config.rootpath).as_posix()
+        for path in tests.glob("test_*.py")
+        if SHARED_BUILDS.search(path.read_text(encoding="utf-8"))
+    }
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "the shared 2016 build" if file in shared else file
+
+    return SharedBuildScheduling(config, log)
 
 
 def _ipc_kernel(specs):
