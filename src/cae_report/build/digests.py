@@ -53,6 +53,19 @@ def files(folder: Path, patterns: tuple[str, ...] = ("*",)) -> list[Path]:
     )
 
 
+def chapter_paths(root: Path) -> list[Path]:
+    """The chapters of ``_quarto.yml`` (``cae-report: chapters``), in report order.
+
+    :func:`cae_report.publish.chapters` reads the same list, but importing the publishing stage
+    imports nbformat and jsonschema, a third of a no-op rebuild: the build's keys read it here."""
+    import yaml
+
+    data = yaml.safe_load((root / "_quarto.yml").read_text(encoding="utf-8")) or {}
+    settings = data.get("cae-report") if isinstance(data, dict) else None
+    names = (settings or {}).get("chapters") or [] if isinstance(settings, dict) else []
+    return [root / name for name in names]
+
+
 def shared_inputs(root: Path) -> list[Path]:
     """What every year reads besides its raw folder: reference files, the cooperative's
     settings."""

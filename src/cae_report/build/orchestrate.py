@@ -56,7 +56,13 @@ from typing import Any
 
 from cae_report import config
 from cae_report.build.cache import Cache, current_umask
-from cae_report.build.digests import code_digest, data_digest, file_digest, tree_digest
+from cae_report.build.digests import (
+    chapter_paths,
+    code_digest,
+    data_digest,
+    file_digest,
+    tree_digest,
+)
 from cae_report.errors import DataError
 
 BUILD_KEY = ".build-key"
@@ -121,7 +127,6 @@ def build_key(
 ) -> str:
     """Everything a year's outputs depend on; ``record``: its provenance record, if collected."""
     from cae_report.build import provenance
-    from cae_report.publish import chapters
 
     record = record if record is not None else provenance.collect(year, engine, root)
     payload = json.dumps(
@@ -129,7 +134,7 @@ def build_key(
             data_digest(year, root),
             code_digest(root, publishing=False),
             code_digest(root, publishing=True),
-            tree_digest(chapters(root), root),
+            tree_digest(chapter_paths(root), root),
             year,
             engine,
             internal,
@@ -340,13 +345,15 @@ class Run:
             read=use_cache,
         )
         self.lock = threading.Lock()
+        # One render at a time: pandoc and Typst rendering two years at once took a batch past
+        # 700 MiB; the kernels go on executing chapters meanwhile.
+        self.render_lock = threading.Lock()
 
     # ------------------------------------------------------------ planning
 
     def plan(self, year: int) -> YearPlan | BuildResult:
         """The year's plan, or its result when its outputs are verified up to date."""
         from cae_report.build import provenance
-        from cae_report.publish import chapters
 
         started = time.perf_counter()
         out = config.build_dir(year, self.root, internal=self.internal)
@@ -368,7 +375,7 @@ class Run:
         edition = "internal" if self.internal else "public"
         # Every notebook receives every parameter (papermill injects them all).
         parameters = {"year": year, "engine": self.engine, "edition": edition}
-        return YearPlan(year, out, key, record, parameters, chapters(self.root), started)
+        return YearPlan(year, out, key, record, parameters, chapter_paths(self.root), started)
 
     def lookup_notebooks(self, plan: YearPlan) -> None:
         """Copy the cached executed notebooks into the plan's folder; queue the others."""
@@ -400,10 +407,8 @@ class Run:
         self.kernel_dir: Path | None = None
         try:
             if not self.use_cache:  # every chapter runs: the kernels start at once
-                from cae_report.publish import chapters
-
                 try:
-                    self._start_workers(chapters(self.root) * len(years))
+                    self._start_workers(chapter_paths(self.root) * len(years))
                 except Exception:  # noqa: BLE001, S110 - started later, or the failure said then
                     pass
             for year in years:
@@ -605,7 +610,8 @@ class Run:
             self._fail(plan, plan.error, invalid=plan.invalid)
             return
         try:
-            self._render(plan)
+            with self.render_lock:
+                self._render(plan)
             files = _written_files(plan.tmp)
             stamp = {"key": plan.key, "files": files}
             (plan.tmp / BUILD_KEY).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cae_report import config
-from cae_report.build.digests import file_digest, report_inputs
+from cae_report.build.digests import chapter_paths, file_digest, report_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -77,12 +77,10 @@ def build_pathspecs(root: Path) -> list[str]:
     """What a build reads, as Git pathspecs: the package, the chapters of ``_quarto.yml``, the
     data, the written chapters (``report/``) and the environment's pins. A scratch notebook
     beside the chapters is none of these."""
-    from cae_report.publish import chapters
-
     fixed = ["src", "_quarto.yml", "data/raw", "data/reference", "data/cooperative.yml", "report"]
     fixed += ["pyproject.toml", "requirements.lock"]
     try:
-        notebooks = [p.relative_to(root).as_posix() for p in chapters(root)]
+        notebooks = [p.relative_to(root).as_posix() for p in chapter_paths(root)]
     except Exception:  # noqa: BLE001 - no readable _quarto.yml: the whole folder counts
         notebooks = ["notebooks"]
     return [f":(literal){spec}" for spec in fixed + notebooks]
