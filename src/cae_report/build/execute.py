@@ -118,6 +118,9 @@ def _reset_code(cwd: Path) -> str:
         "if 'matplotlib.pyplot' in _sys.modules:\n"
         "    _sys.modules['matplotlib.pyplot'].close('all')\n"
         "get_ipython().reset(new_session=True)\n"
+        "import gc as _gc\n"
+        "_gc.collect()\n"
+        "del _gc\n"
     )
 
 

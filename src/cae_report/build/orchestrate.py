@@ -405,6 +405,7 @@ class Run:
         self.tasks: queue.Queue = queue.Queue()
         self.workers: list[threading.Thread] = []
         self.kernel_dir: Path | None = None
+        self.chapters_left = 0
         try:
             if not self.use_cache:  # every chapter runs: the kernels start at once
                 try:
@@ -499,6 +500,8 @@ class Run:
         except Exception as exc:  # noqa: BLE001 - the machine's faults, mostly
             for plan in live:
                 self._fail(plan, _describe(exc, self.build_root))
+        with self.lock:
+            self.chapters_left = sum(len(p.pending) for p in live if p.result is None)
         for plan in live:
             if plan.result is not None:
                 continue
@@ -565,6 +568,9 @@ class Run:
                 task = tasks.get()
                 if task is None:
                     return
+                if task[0] == "close":  # no chapter left: memory for the renders
+                    kernel.close()
+                    continue
                 if start_error is not None and task[0] == "chapter":
                     self._chapter_done(task[1], start_error)
                     continue
@@ -574,6 +580,8 @@ class Run:
 
     def _do(self, task: tuple, kernel: Any) -> None:
         kind, plan, source = task
+        if kind == "close":
+            return
         if kind == "render":
             self._finish(plan)
             return
@@ -591,14 +599,21 @@ class Run:
             log(plan.year, f"executed {source.name} in {time.perf_counter() - started:.1f} s")
         except Exception as exc:  # noqa: BLE001 - a failing cell fails its year only
             error = _describe(exc, plan.tmp)
-        self._chapter_done(plan, error)
+        self._chapter_done(plan, error, kernel)
 
-    def _chapter_done(self, plan: YearPlan, error: str | None) -> None:
+    def _chapter_done(self, plan: YearPlan, error: str | None, kernel: Any = None) -> None:
         with self.lock:
             if error is not None and plan.error is None:
                 plan.error = error
             plan.left -= 1
             last = plan.left == 0
+            self.chapters_left -= 1
+            all_done = self.chapters_left == 0
+        if all_done:  # the kernels are not needed any more: closed before the last renders
+            if kernel is not None:
+                kernel.close()
+            for _ in self.workers:
+                self.tasks.put(("close", None, None))
         if last:
             self._finish(plan)
 
