@@ -3,7 +3,9 @@
 Everything runs on a copy of the project (the project's own ``_build`` is never touched).
 Each round runs every measure once, one after another, so that a busy machine slows them all
 alike and the ratios stay comparable; medians are over ``--repeat`` rounds. Peak memory is
-the resident memory of the whole process tree (kernels included), sampled every 20 ms.
+the proportional set size (PSS) of the whole process tree (kernels included), sampled every
+20 ms: resident sizes would count twice the pages that a process forked to run pandoc shares
+with its parent until it execs.
 
 * floor: papermill runs a notebook that only imports the package, pandas, matplotlib and
   plotly: one kernel start and the imports, the least a build that executes notebooks costs;
@@ -101,8 +103,18 @@ def make_root(tmp: Path) -> Path:
     return root
 
 
+def _memory(proc: psutil.Process) -> int:
+    """A process's proportional set size (its private pages and its share of the pages it
+    shares): summed over a tree, a process forked to run pandoc or git is not counted twice
+    before it execs, as resident sizes would count it. Resident size where PSS is unknown."""
+    try:
+        return proc.memory_full_info().pss
+    except (psutil.AccessDenied, AttributeError):
+        return proc.memory_info().rss
+
+
 def run(cmd: list[str], root: Path) -> tuple[float, int]:
-    """Wall time and peak RSS (bytes, summed over the process tree) of one command."""
+    """Wall time and peak memory (bytes of PSS, summed over the process tree) of one command."""
     env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -120,7 +132,7 @@ def run(cmd: list[str], root: Path) -> tuple[float, int]:
         while not done.is_set():
             try:
                 procs = [parent, *parent.children(recursive=True)]
-                peak = max(peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+                peak = max(peak, sum(_memory(p) for p in procs if p.is_running()))
             except psutil.Error:
                 pass
             time.sleep(0.02)
