@@ -112,25 +112,22 @@ class Cache:
         folder.mkdir(exist_ok=True, mode=0o700 if self.private else 0o777)
 
     def _atomic_copy(self, source: Path, target: Path) -> None:
-        self._mkdir(target.parent)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:16]}.")
-        os.close(fd)
-        try:
-            shutil.copyfile(source, tmp)
-            self._finish(Path(tmp), target)
-        except OSError as exc:
-            Path(tmp).unlink(missing_ok=True)
-            raise self._named(exc, target) from None
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        def fill(stream) -> None:
+            with Path(source).open("rb") as copied:
+                shutil.copyfileobj(copied, stream)
+
+        self._atomic(target, fill)
 
     def _atomic_write(self, target: Path, data: bytes) -> None:
+        self._atomic(target, lambda stream: stream.write(data))
+
+    def _atomic(self, target: Path, fill) -> None:
+        """Write ``target`` through a temporary file in its folder and one rename."""
         self._mkdir(target.parent)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:16]}.")
         try:
             with os.fdopen(fd, "wb") as stream:
-                stream.write(data)
+                fill(stream)
             self._finish(Path(tmp), target)
         except OSError as exc:
             Path(tmp).unlink(missing_ok=True)
