@@ -6,15 +6,52 @@ STAMP  := $(VENV)/.installed-stamp
 YEAR   ?=
 ENGINE ?= auto
 
-.PHONY: install system-deps report check batch test lint format clean-build benchmark nbval-refs lock
+## GIT_FILTER=no: leave the repository's Git configuration alone.
+GIT_FILTER ?= yes
+KERNEL     := cae-report
+
+.PHONY: install system-deps report check batch test lint format clean-build benchmark nbval-refs \
+	lock lab git-filter kernel
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c requirements.lock -e '.[dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	$(MAKE) --no-print-directory kernel
+	@if [ "$(GIT_FILTER)" = yes ]; then $(MAKE) --no-print-directory git-filter; fi
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## The kernel « Python (cae-report) » for every Jupyter of this user (JupyterLab, VS Code, a
+## system Jupyter): a user-level kernelspec that runs this environment's Python. The build
+## does not use it (it runs its own Python); `python3` stays the environment's own kernel.
+kernel:
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (cae-report)" \
+	  >/dev/null
+	@echo "kernel: « Python (cae-report) » installed for this user ($(abspath $(BIN))/python)"
+
+## nbstripout as Git's filter for notebooks (.gitattributes): outputs and execution counts never
+## reach a commit, and `git diff` shows notebooks without them. Cell ids are kept.
+NBSTRIPOUT = '$(abspath $(BIN))/nbstripout' --keep-id
+## A linked worktree shares its configuration with the main one: nothing is set there.
+git-filter:
+	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+	  echo "git-filter: not a Git work tree, nothing to set up"; \
+	elif [ "$$(git rev-parse --absolute-git-dir)" != "$$(cd "$$(git rev-parse --git-common-dir)" && pwd)" ]; then \
+	  echo "git-filter: a linked worktree shares the Git configuration of the main one:" \
+	    "run 'make git-filter' there"; \
+	else \
+	  git config filter.nbstripout.clean "$(NBSTRIPOUT)" && \
+	  git config filter.nbstripout.smudge cat && \
+	  git config filter.nbstripout.required true && \
+	  git config diff.ipynb.textconv "$(NBSTRIPOUT) -t" && \
+	  echo "git: notebooks are committed without their outputs (nbstripout filter)"; \
+	fi
+
+## JupyterLab on the notebooks, with this environment (the analyst's workbench; README).
+lab: install
+	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 ## What the browser and PDF tests need outside Python (tests/test_browser.py,
 ## tests/test_accessibility.py): Debian's chromium (driven by playwright, which never downloads

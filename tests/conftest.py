@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,138 @@ import pytest
 PROJECT = Path(__file__).resolve().parents[1]
 RAW = PROJECT / "data" / "raw"
 REFERENCE = PROJECT / "data" / "reference"
+NBVAL_SANITIZE = PROJECT / "tests" / "nbval" / "sanitize.cfg"
+
+
+def _nbval_settings():
+    """What ``tests/nbval/regenerate.py`` keeps and masks (one definition for both)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "nbval_regenerate", PROJECT / "tests" / "nbval" / "regenerate.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def pytest_configure(config):
+    """nbval compares every cell (``--nbval`` in pyproject), with the sanitising patterns of
+    ``tests/nbval/sanitize.cfg`` wherever pytest is run from."""
+    if getattr(config.option, "nbval", False) and not config.option.nbval_sanitize_with:
+        config.option.nbval_sanitize_with = str(NBVAL_SANITIZE)
+
+
+_NBVAL_PREPARED: dict[str, str] = {}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """nbval's kernels read prepared results, as a build's kernels do (``CAE_REPORT_PREPARED``):
+    the years of the project and of the synthetic fixture are prepared once for the session,
+    not in every notebook. Any other test runs without them."""
+    from cae_report.build.prepare import PREPARED_ENV
+
+    if type(item).__name__ != "IPyNbCell":
+        if _NBVAL_PREPARED:
+            os.environ.pop(PREPARED_ENV, None)
+        return
+    if not _NBVAL_PREPARED:
+        import atexit
+        import tempfile
+
+        from cae_report import config as project_config
+        from cae_report.build.cache import Cache
+        from cae_report.build.prepare import prepare_for_build, write_manifest
+
+        folder = Path(tempfile.mkdtemp(prefix="nbval-prepared-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        entries = {}
+        for root in (PROJECT, PROJECT / "tests" / "fixtures" / "synthetic"):
+            years = project_config.available_years(root)
+            manifest, _ = prepare_for_build(years, root, Cache(folder / "cache"))
+            assert not set(entries) & set(manifest["entries"]), "two roots share a year"
+            entries.update(manifest["entries"])
+        path = write_manifest({"version": 1, "entries": entries}, folder / "prepared.json")
+        _NBVAL_PREPARED["manifest"] = str(path)
+    os.environ[PREPARED_ENV] = _NBVAL_PREPARED["manifest"]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """nbval leaves out of the comparison what the references do not store: the charts'
+    pictures and interactive versions (their text alternative, with the figures, is compared)."""
+    not_compared = _nbval_settings().NOT_COMPARED
+    for item in items:
+        parent = getattr(item, "parent", None)
+        if hasattr(parent, "skip_compare") and not getattr(parent, "_cae_skips", False):
+            parent.skip_compare = tuple(parent.skip_compare) + not_compared
+            parent._cae_skips = True
+
+
+SHARED_BUILDS = re.compile(r"\b(built_2016|built_years|internal_2016)\b")
+"""Fixtures holding the 2016 project built once per test process (and changed, then restored,
+by some tests): every test file using one runs in the same worker."""
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """pytest-xdist: each worker takes whole files (a notebook's cells share one kernel, a
+    module its fixtures), and the files using the shared 2016 build all go to one worker, which
+    builds it once."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    tests = PROJECT / "tests"
+    shared = {
+        path.relative_to(config.rootpath).as_posix()
+        for path in tests.glob("test_*.py")
+        if SHARED_BUILDS.search(path.read_text(encoding="utf-8"))
+    }
+
+    class SharedBuildScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::", 1)[0]
+            return "the shared 2016 build" if file in shared else file
+
+    return SharedBuildScheduling(config, log)
+
+
+def _ipc_kernel(specs):
+    """nbval's ``start_new_kernel``, over Unix sockets in a private folder: kernels started at
+    the same moment by two workers cannot collide on a port (as the build's own kernels)."""
+    import tempfile
+    import uuid
+
+    def start(startup_timeout=60, kernel_name="python", **kwargs):
+        from jupyter_client import KernelManager
+
+        folder = Path(tempfile.mkdtemp(prefix="nbval-kernel-"))
+        km = KernelManager(
+            kernel_name=kernel_name,
+            kernel_spec_manager=specs(),
+            transport="ipc",
+            ip=str(folder / uuid.uuid4().hex[:8]),
+            connection_file=str(folder / "kernel.json"),
+        )
+        km.start_kernel(**kwargs)
+        kc = km.client()
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=startup_timeout)
+        except RuntimeError:
+            kc.stop_channels()
+            km.shutdown_kernel()
+            raise
+        return km, kc
+
+    return start
+
+
+try:
+    import nbval.kernel as _nbval_kernel
+
+    _nbval_kernel.start_new_kernel = _ipc_kernel(_nbval_kernel.NbvalKernelspecManager)
+except ImportError:  # nbval not installed: its tests are not collected either
+    pass
 
 
 @pytest.fixture
@@ -37,6 +170,8 @@ def make_root(tmp: Path) -> Path:
     shutil.copytree(PROJECT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(PROJECT / "data" / "reference", root / "data" / "reference")
     shutil.copy(PROJECT / "data" / "cooperative.yml", root / "data")
+    if (PROJECT / "report").is_dir():  # the cooperative's written chapters
+        shutil.copytree(PROJECT / "report", root / "report")
     shutil.copytree(
         PROJECT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
     )
@@ -63,6 +198,16 @@ def built_2016(tmp_path_factory):
     proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
     assert proc.returncode == 0, proc.stderr
     return root, root / "_build" / "2016", proc
+
+
+@pytest.fixture(scope="session")
+def built_years(built_2016):
+    """2013-2015 built by one batch (two jobs) in the project of ``built_2016``, where 2016 is
+    then up to date: (project root, the CLI's completed process)."""
+    root = built_2016[0]
+    proc = cli(root, "batch", "--years", "2013-2016", "--jobs", "2", "--engine", "pandoc")
+    assert proc.returncode == 0, proc.stderr
+    return root, proc
 
 
 # --- headless Chromium, for tests/test_browser.py and tests/test_accessibility.py -------------

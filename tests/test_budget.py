@@ -277,12 +277,38 @@ def test_subsidies_granted_vs_received(is_2016):
 
 
 def test_waterfall_reconciles(is_2016):
+    """Each step against the arithmetic of the report's own lines, done here: the budgeted
+    surplus, each group's effect on it and the actual surplus, which is the published EBE."""
     steps = budget.waterfall_steps(is_2016)
     assert steps["kind"].tolist() == ["absolute"] + ["relative"] * 7 + ["total"]
-    start = steps["amount"].iloc[0]
-    relative = steps.loc[steps["kind"] == "relative", "amount"].sum()
-    assert start + relative == pytest.approx(steps["amount"].iloc[-1])
-    assert steps["amount"].iloc[-1] == 25989.0
+
+    def total(side: str, column: int, groups: tuple[str, ...] | None = None) -> float:
+        return sum(
+            (line[column] or 0)
+            for line in LINES_2016
+            if line[0] == side and (groups is None or line[1] in groups)
+        )
+
+    budgeted = total("products", 4) - total("charges", 4)
+    actual = total("products", 3) - total("charges", 3)
+    assert actual == 25989  # « Excédent Brut d'exploitation » of the published report
+    assert steps["amount"].iloc[0] == budgeted == 0.0
+    assert steps["amount"].iloc[-1] == actual
+    effects = {
+        label: sign * (total(side, 3, (group,)) - total(side, 4, (group,)))
+        for label, side, group, sign in (
+            ("Ressources propres", "products", "own_resources", 1),
+            ("Subventions", "products", "subsidies", 1),
+            ("Autres produits", "products", "other_income", 1),
+            ("Achats", "charges", "60", -1),
+            ("Services extérieurs", "charges", "61", -1),
+            ("Autres services extérieurs", "charges", "62", -1),
+            ("Charges de personnel", "charges", "64", -1),
+        )
+    }
+    relative = steps[steps["kind"] == "relative"]
+    assert dict(zip(relative["label"], relative["amount"], strict=True)) == effects
+    assert budgeted + sum(effects.values()) == actual
     by_label = steps.set_index("label")["amount"]
     assert by_label["Ressources propres"] == 23509.0  # more resources: positive
     assert by_label["Services extérieurs"] == -4237.0  # overspent: negative

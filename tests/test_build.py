@@ -208,7 +208,7 @@ def test_failing_data_leaves_previous_outputs_in_place(built):
         proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
     finally:
         movements.write_text(original)
-    assert proc.returncode == 1
+    assert proc.returncode == 2  # invalid data: the same code as `check` and `batch`
     assert "movements.csv:4: column 'entries': 'deux': not a number" in proc.stderr
     assert "unchanged" in proc.stderr
     assert digest(out) == before
@@ -245,13 +245,12 @@ def test_missing_quarto_engine_is_a_clear_error(built):
     assert digest(out) == before
 
 
-def test_batch_builds_several_years_and_reports_each(tmp_path):
-    root = make_root(tmp_path)
-    proc = cli(root, "batch", "--years", "2015-2016", "--jobs", "2", "--engine", "pandoc")
-    assert proc.returncode == 0, proc.stderr
-    for year in (2015, 2016):
+def test_batch_builds_several_years_and_reports_each(built_years):
+    root, proc = built_years
+    for year in (2013, 2014, 2015):
         assert (root / "_build" / str(year) / f"rapport-{year}.pdf").is_file()
         assert re.search(rf"^{year}\s+ok", proc.stdout, re.M)
+    assert re.search(r"^2016\s+ok.*\(up to date\)", proc.stdout, re.M)  # built before
     text = squash(
         "".join(
             p.extract_text() for p in PdfReader(root / "_build" / "2015" / "rapport-2015.pdf").pages
@@ -263,16 +262,21 @@ def test_batch_builds_several_years_and_reports_each(tmp_path):
     assert "À rédiger" in text and "[2016] report/" not in proc.stderr
 
 
-def test_batch_goes_on_after_a_failing_year(tmp_path):
-    root = make_root(tmp_path)
-    (root / "data" / "raw" / "2014" / "web_visits.csv").write_text(
-        "year,visits,precision\n2014,-5,rounded\n"
-    )
-    proc = cli(root, "batch", "--years", "2013-2014", "--engine", "pandoc")
-    assert proc.returncode == 1
+def test_batch_goes_on_after_a_failing_year(built_years):
+    root, _ = built_years
+    before = digest(root / "_build" / "2014")
+    path = root / "data" / "raw" / "2014" / "web_visits.csv"
+    original = path.read_bytes()
+    path.write_text("year,visits,precision\n2014,-5,rounded\n")
+    try:
+        proc = cli(root, "batch", "--years", "2013-2014", "--engine", "pandoc")
+    finally:
+        path.write_bytes(original)
+    assert proc.returncode == 2  # invalid data, as for `check` and `build`
     assert re.search(r"^2013\s+ok", proc.stdout, re.M)
     assert re.search(r"^2014\s+FAILED", proc.stdout, re.M)
     assert "web_visits.csv:2: column 'visits'" in proc.stdout
+    assert digest(root / "_build" / "2014") == before
 
 
 def test_quarto_engine_renders_the_same_report(tmp_path):

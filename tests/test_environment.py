@@ -3,10 +3,16 @@ environment.yml (the conda route)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,3 +68,79 @@ def test_environment_yml_python_matches_pyproject():
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert env["python"].startswith("3.11") and "3.11" in requires
     assert "quarto" in env
+
+
+def test_jupyterlab_is_part_of_the_dev_environment():
+    assert "jupyterlab" in [_name(d) for d in _pyproject()]
+    assert "jupyterlab" in _lock() and "jupyterlab" in _environment()
+
+
+def _make(target: str, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), target, f"BIN={BIN}"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
+
+
+BIN = ROOT / ".venv" / "bin"
+
+
+@pytest.mark.skipif(not (BIN / "nbstripout").exists(), reason="run `make install` first")
+@pytest.mark.skipif(shutil.which("git") is None or shutil.which("make") is None, reason="no git")
+def test_make_install_keeps_notebook_outputs_out_of_commits(tmp_path):
+    """The `git-filter` step of `make install`, in a new repository: a run notebook is
+    committed without outputs; the nbval references keep theirs."""
+    import nbformat
+
+    env = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True, env={**os.environ, **env})
+    shutil.copy(ROOT / ".gitattributes", tmp_path)
+    proc = _make("git-filter", tmp_path, **env)
+    assert proc.returncode == 0 and "without their outputs" in proc.stdout, proc.stderr
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(1)", id="keep-me")
+    cell.execution_count = 3
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="1\n")]
+    nb.cells = [cell]
+    for path in (tmp_path / "notebooks" / "a.ipynb", tmp_path / "tests" / "nbval" / "a.ipynb"):
+        path.parent.mkdir(parents=True)
+        nbformat.write(nb, path)
+    for args in (["add", "-A"], ["commit", "-q", "-m", "run notebooks"]):
+        subprocess.run([*git, *args], cwd=tmp_path, check=True, env={**os.environ, **env})
+
+    def committed(name: str) -> nbformat.NotebookNode:
+        text = subprocess.run(
+            [*git, "show", f"HEAD:{name}"], cwd=tmp_path, capture_output=True, text=True, check=True
+        ).stdout
+        return nbformat.reads(text, as_version=4)
+
+    stripped = committed("notebooks/a.ipynb").cells[0]
+    assert stripped.outputs == [] and stripped.execution_count is None
+    assert stripped.id == "keep-me"  # cell ids kept: the diff shows only what changed
+    assert nbformat.read(tmp_path / "notebooks" / "a.ipynb", as_version=4).cells[0].outputs
+    assert committed("tests/nbval/a.ipynb").cells[0].outputs  # a reference keeps its outputs
+
+
+@pytest.mark.skipif(not (BIN / "python").exists(), reason="run `make install` first")
+def test_the_kernel_for_any_jupyter_runs_this_environment(tmp_path):
+    proc = _make("kernel", ROOT, JUPYTER_DATA_DIR=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    spec = json.loads((tmp_path / "kernels" / "cae-report" / "kernel.json").read_text())
+    assert spec["display_name"] == "Python (cae-report)"
+    assert Path(spec["argv"][0]).resolve() == (BIN / "python").resolve()
+    assert "ipykernel_launcher" in spec["argv"] and "{connection_file}" in spec["argv"]
+
+
+def test_jupyterlabs_dependencies_do_not_slow_the_build():
+    """rfc3987_syntax (pulled in by JupyterLab through jsonschema) compiles parsers for seconds
+    at import; a build process imports nbformat, hence jsonschema, without it."""
+    probe = (
+        "import sys, cae_report.build.orchestrate, cae_report.publish, papermill; "
+        "print(sys.modules.get('rfc3987_syntax', 'absent'), 'jsonschema' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["None", "True"]

@@ -204,7 +204,7 @@ def test_cli_refuses_a_year_without_data():
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2
+    assert proc.returncode == 64  # a usage error (2 is for invalid data)
     assert "no data folder data/raw/2099/" in proc.stderr
 
 
@@ -214,4 +214,4 @@ def test_cli_refuses_a_year_that_is_not_a_year():
         capture_output=True,
         text=True,
     )
-    assert proc.returncode == 2 and "not a year" in proc.stderr
+    assert proc.returncode == 64 and "not a year" in proc.stderr  # usage, not invalid data

@@ -14,7 +14,9 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = sorted((ROOT / "notebooks").glob("*.ipynb"))
+EXPLORE = ROOT / "notebooks" / "explore.ipynb"
+"""The analyst's exploration notebook: beside the chapters, not part of the report."""
+SOURCES = sorted(p for p in (ROOT / "notebooks").glob("*.ipynb") if p != EXPLORE)
 REFERENCES = [
     ROOT / "tests" / "nbval" / "2016",
     ROOT / "tests" / "nbval" / "2015",
@@ -44,7 +46,7 @@ def test_every_notebook_is_a_chapter_of_the_report_in_order():
     assert sorted(c.removeprefix("report/{year}/") for c in written) == template
 
 
-@pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*SOURCES, EXPLORE], ids=lambda p: p.name)
 def test_source_notebook_is_committed_without_outputs(path):
     nb = nbformat.read(path, as_version=4)
     assert not any(c.get("outputs") for c in nb.cells if c.cell_type == "code")
@@ -73,7 +75,8 @@ def test_check_parameters_validates_year_engine_and_edition():
     assert check_parameters(None, root=ROOT) == max(
         int(p.name) for p in (ROOT / "data" / "raw").iterdir()
     )  # None: the latest year with data
-    for bad_year in ("2016", 2016.0, True):
+    assert check_parameters("2016") == 2016  # papermill -r year 2016: a string
+    for bad_year in ("02016", "2016 ", "٢٠١٦", "20l6", 2016.0, True):
         with pytest.raises(TypeError, match="year must be an integer"):
             check_parameters(bad_year)
     with pytest.raises(ValueError, match="no data folder for year 1999"):
@@ -102,3 +105,30 @@ def test_every_notebook_has_a_checked_key_figure_cell(folder):
         nb = nbformat.read(reference, as_version=4)
         checked = [c for c in nb.cells if "NBVAL_CHECK_OUTPUT" in c.get("source", "")]
         assert checked and all(c.outputs for c in checked), reference
+
+
+def test_the_exploration_notebook_loads_and_slices_a_year(tmp_path):
+    """``cae_report.load`` in the analyst's notebook: it runs, shows the tables as DataFrames
+    and the anomalies; it is not a chapter."""
+    import os
+
+    import yaml
+
+    from cae_report.build.execute import ChapterKernel
+
+    chapters = yaml.safe_load((ROOT / "_quarto.yml").read_text())["cae-report"]["chapters"]
+    assert "notebooks/explore.ipynb" not in chapters
+    assert any("cae_report.load(year)" in source for source in code_cells(EXPLORE))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CAE_REPORT")}
+    with ChapterKernel(EXPLORE.parent, env) as kernel:
+        kernel.start()
+        kernel.execute(EXPLORE, tmp_path / "explore.ipynb", {"year": 2016})
+    executed = nbformat.read(tmp_path / "explore.ipynb", as_version=4)
+    assert "injected-parameters" in executed.cells[2].metadata["tags"]  # year can be changed
+    outputs = [o for c in executed.cells for o in c.get("outputs", [])]
+    html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
+    assert "<table" in html and "headcount_end" in html  # DataFrames, shown as tables
+    text = "".join(o.get("data", {}).get("text/plain", "") for o in outputs)
+    assert "Entrepreneur" in text and "commune_names" in text  # slices and anomalies
+    assert html.count("<table") >= 3 and "forecast_headcount_end" in html  # flagged ones
+    assert all(str(y) in html for y in (2013, 2014, 2015, 2016))  # the visits of every year

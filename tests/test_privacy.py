@@ -126,16 +126,41 @@ def test_internal_edition_goes_to_its_own_folder(built_2016, internal_2016):
     folder, before, after = internal_2016
     assert folder == root / "_build" / "2016-interne"
     assert after == before  # the public report was not touched
-    for name in ("rapport-2016.html", "rapport-2016.pdf", "provenance.json", "indicators.json"):
+    internal_names = ("rapport-2016-interne.html", "rapport-2016-interne.pdf")
+    for name in (*internal_names, "rapport-2016-interne.ipynb", "provenance.json"):
         assert (folder / name).is_file(), name
+    # Named so that they cannot be taken for the public files.
+    assert not list(folder.glob("rapport-2016.*"))
     public_html = (public / "rapport-2016.html").read_bytes()
-    assert (folder / "rapport-2016.html").read_bytes() != public_html
+    assert (folder / "rapport-2016-interne.html").read_bytes() != public_html
+
+
+def test_internal_edition_and_its_cache_are_private(built_2016, internal_2016):
+    """The internal folder and its cache hold every address: not readable by others; the
+    public report is readable as the umask allows (never 0700)."""
+    import stat
+
+    root, public, _ = built_2016
+    folder, _, _ = internal_2016
+    cache = root / "_build" / ".cache-interne"
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    cached = [p for p in cache.rglob("*") if p.is_file()]
+    assert cached and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in cached)
+    assert all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in cache.rglob("*") if p.is_dir())
+    # The public cache holds no internal result (no address), the internal one holds them.
+    public_cache = b"".join(
+        p.read_bytes() for p in (root / "_build" / ".cache").rglob("*") if p.is_file()
+    )
+    internal_cache = b"".join(p.read_bytes() for p in cached)
+    sample = ADDRESSES[0].encode()
+    assert sample not in public_cache and sample in internal_cache
 
 
 def test_internal_edition_lists_every_address(internal_2016):
     folder, _, _ = internal_2016
-    page = normalize((folder / "rapport-2016.html").read_text(encoding="utf-8"))
-    pdf = " ".join(pdf_pages(folder / "rapport-2016.pdf"))
+    page = normalize((folder / "rapport-2016-interne.html").read_text(encoding="utf-8"))
+    pdf = " ".join(pdf_pages(folder / "rapport-2016-interne.pdf"))
     executed = normalize(notebook_text(folder / "notebooks" / "14-annexe-entrepreneurs.ipynb"))
     for address in ADDRESSES:
         assert normalize(address) in page, address
@@ -146,7 +171,7 @@ def test_internal_edition_lists_every_address(internal_2016):
 
 def test_every_internal_pdf_page_carries_the_mark(internal_2016):
     folder, _, _ = internal_2016
-    pages = pdf_pages(folder / "rapport-2016.pdf")
+    pages = pdf_pages(folder / "rapport-2016-interne.pdf")
     assert len(pages) > 10
     unmarked = [i + 1 for i, page in enumerate(pages) if MARK not in page]
     assert not unmarked
@@ -154,7 +179,7 @@ def test_every_internal_pdf_page_carries_the_mark(internal_2016):
 
 def test_internal_html_opens_with_the_banner(internal_2016):
     folder, _, _ = internal_2016
-    page = (folder / "rapport-2016.html").read_text(encoding="utf-8")
+    page = (folder / "rapport-2016-interne.html").read_text(encoding="utf-8")
     body = page[page.index("<body") :]
     banner = re.search(r'<p class="internal-mark"[^>]*>([^<]*)</p>', body)
     assert banner and normalize(banner.group(1)) == MARK

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -42,7 +43,7 @@ def test_collect_lists_every_input_up_to_the_year_with_its_sha256(project):
             for p in (project / folder).rglob("*")
             if p.is_file()
         ]
-        + ["data/cooperative.yml"]  # the fiscal year and the size limit are read from it
+        + ["data/cooperative.yml"]  # the cooperative's settings, read by the report
     )
     assert paths == expected  # sorted, relative, nothing of 2016 (a later year)
     assert record["years_read"] == [2013, 2014, 2015]
@@ -69,15 +70,17 @@ def test_collect_records_code_python_packages_and_engine(project):
     }
 
 
-def test_record_is_deterministic_without_times_or_absolute_paths(project):
+def test_record_is_deterministic_without_times_or_absolute_paths(project, tmp_path):
     first = provenance.dumps(provenance.collect(2016, "pandoc", project))
-    assert provenance.dumps(provenance.collect(2016, "pandoc", project)) == first
+    elsewhere = make_root(tmp_path)  # the same files in another folder
+    assert provenance.dumps(provenance.collect(2016, "pandoc", elsewhere)) == first
     assert str(project) not in first and str(Path.home()) not in first
     assert not re.search(r'"/', first)  # no absolute path at all
     assert not re.search(r"\d{4}-\d{2}-\d{2}|\d{2}:\d{2}:\d{2}", first)  # no date, no time
-    assert json.loads(first)["inputs"] == sorted(
-        json.loads(first)["inputs"], key=lambda row: row["path"]
-    )
+    paths = [row["path"] for row in json.loads(first)["inputs"]]
+    assert paths == sorted(paths)
+    (elsewhere / "data" / "raw" / "2016" / "sources.csv").write_text("changed\n")
+    assert provenance.dumps(provenance.collect(2016, "pandoc", elsewhere)) != first
 
 
 def test_quarto_version_comes_from_quarto(tmp_path, monkeypatch):
@@ -96,6 +99,9 @@ def test_code_version_is_the_commit_and_the_dirty_flag(tmp_path):
     (repo / "data" / "raw" / "2016").mkdir(parents=True)
     (repo / "data" / "raw" / "2016" / "sources.csv").write_text("file,source,coverage,note\n")
     (repo / ".gitignore").write_text("_build/\n")
+    (repo / "_quarto.yml").write_text(
+        "cae-report:\n  chapters:\n    - notebooks/01-donnees.ipynb\n"
+    )
     env = {
         **os.environ,
         "GIT_CONFIG_GLOBAL": os.devnull,
@@ -119,11 +125,39 @@ def test_code_version_is_the_commit_and_the_dirty_flag(tmp_path):
     (repo / "_build").mkdir()
     (repo / "_build" / "x.txt").write_text("ignored\n")
     assert provenance.code_version(repo)["dirty"] is False  # ignored files do not count
+    # Files the build does not read do not count: notes, a scratch notebook, the ignore list.
     (repo / "notes.txt").write_text("not committed\n")
-    assert provenance.code_version(repo) == {"commit": head, "dirty": True}
-    (repo / "notes.txt").unlink()
+    (repo / "notebooks").mkdir()
+    (repo / "notebooks" / "scratch.ipynb").write_text("{}\n")
     (repo / ".gitignore").write_text("_build/\n*.tmp\n")
+    assert provenance.code_version(repo) == {"commit": head, "dirty": False}
+    # What the build reads does: a new data file, a changed chapter, a new module.
+    for path in (
+        repo / "data" / "raw" / "2016" / "extra.csv",
+        repo / "notebooks" / "01-donnees.ipynb",
+        repo / "src" / "cae_report" / "new.py",
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+        assert provenance.code_version(repo) == {"commit": head, "dirty": True}, path
+        path.unlink()
+    (repo / "data" / "raw" / "2016" / "sources.csv").write_text("file,source\n")  # tracked
     assert provenance.code_version(repo) == {"commit": head, "dirty": True}
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_a_scratch_notebook_changes_neither_provenance_nor_the_annex_key(tmp_path):
+    """An analyst's untracked notebook beside the chapters must not re-run the annex."""
+    root = make_root(tmp_path)
+    env = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    ident = ["-c", "user.name=t", "-c", "user.email=t@example.org"]
+    for args in (["init", "-q"], ["add", "-A"], [*ident, "commit", "-q", "-m", "all"]):
+        subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True)
+    before = provenance.digest(provenance.collect(2016, "pandoc", root))
+    (root / "notebooks" / "Untitled.ipynb").write_text("{}\n")
+    assert provenance.digest(provenance.collect(2016, "pandoc", root)) == before
+    (root / "notebooks" / "16-provenance.ipynb").write_text("{}\n")  # a chapter: it counts
+    assert provenance.digest(provenance.collect(2016, "pandoc", root)) != before
 
 
 def test_only_the_annex_is_keyed_on_the_provenance():
@@ -145,14 +179,38 @@ def test_annex_notebook_follows_the_conventions():
 
 
 def test_build_writes_provenance_json_and_the_annex(built_2016):
+    """provenance.json checked against what the test reads itself: the files on disk and their
+    SHA-256, the installed versions, the pandoc binary."""
+    from importlib import metadata
+
+    import pypandoc
+
     root, out, _ = built_2016
     written = (out / "provenance.json").read_text(encoding="utf-8")
-    assert written == provenance.dumps(provenance.collect(2016, "pandoc", root))
     record = json.loads(written)
-    assert record["year"] == 2016 and record["engine"]["name"] == "pandoc"
-    assert len(record["inputs"]) == len(
-        [p for p in (root / "data").rglob("*") if p.is_file() and "processed" not in p.parts]
+    assert written == json.dumps(record, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    assert record["year"] == 2016 and record["years_read"] == [2013, 2014, 2015, 2016]
+    on_disk = sorted(
+        p for p in (root / "data").rglob("*") if p.is_file() and "processed" not in p.parts
     )
+    assert [r["path"] for r in record["inputs"]] == [
+        p.relative_to(root).as_posix() for p in on_disk
+    ]
+    assert "data/cooperative.yml" in [r["path"] for r in record["inputs"]]
+    for row, path in zip(record["inputs"], on_disk, strict=True):
+        assert row["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+        assert row["bytes"] == path.stat().st_size
+    assert record["code"] == {"commit": "unknown", "dirty": "unknown"}  # a copy, not a Git tree
+    assert record["python"] == platform.python_version()
+    assert record["packages"] == {name: metadata.version(name) for name in provenance.PACKAGES}
+    version = subprocess.run(
+        [pypandoc.get_pandoc_path(), "--version"], capture_output=True, text=True, check=True
+    ).stdout.split()[1]
+    assert record["engine"] == {
+        "name": "pandoc",
+        "pandoc": version,
+        "typst": metadata.version("typst"),
+    }
     entrepreneurs = next(r for r in record["inputs"] if r["path"].endswith("entrepreneurs.csv"))
     sha = entrepreneurs["sha256"]
 

@@ -1,59 +1,136 @@
-"""``cae-report``: a thin command line over the pipeline stages."""
+"""cae-report: the reproducible annual report of a Coopérative d'Activités et d'Emploi.
+
+A thin command line over the pipeline stages (see ``make_parser`` for the help it prints).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from cae_report import config
+from cae_report import __version__, config
 from cae_report.errors import DataError
 
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""A step of the build failed (a failing cell, a missing engine, a full disk)."""
 EXIT_INVALID = 2
+"""The data are invalid: every problem is listed with its file, line and column."""
+EXIT_USAGE = 64
+"""The command line is wrong (unknown option, not a year, outside a project): BSD's EX_USAGE."""
+
+DESCRIPTION = """\
+Validate a cooperative's yearly data, then build its annual report (HTML and PDF) from the
+parameterised notebooks, reproducibly: the same inputs give the same bytes.
+"""
+
+EPILOG = """\
+examples:
+  cae-report check --year 2016           validate and clean 2016, list what the rules found
+  cae-report build                       build the latest year into _build/<year>/
+  cae-report build --year 2016 --engine pandoc --no-cache
+  cae-report build --year 2016 --internal   the board's edition, in _build/2016-interne/
+  cae-report batch --years 2013-2016 --jobs 2
+  cae-report new-year 2017               start report/2017/ from report/_template/
+  cae-report --root ~/coodyssee build    a project outside the current folder
+
+project:
+  The project is the folder holding _quarto.yml and data/: --root DIR, else the environment
+  variable CAE_REPORT_ROOT, else the first such folder from the current one upwards.
+
+exit codes (the same for every command):
+  0   success
+  1   a build step failed (a failing notebook cell, a missing engine, a full disk...)
+  2   invalid data: each problem is printed with its file, line and column
+  64  usage error: unknown option, a year that is not four digits or has no data folder,
+      no project found
+"""
 
 
-def parse_year(text: str, root: Path | None = None) -> int:
-    """A year is data, not code: digits only, and a data folder must exist for it."""
+class UsageError(Exception):
+    """A command line that cannot run: one line, exit code :data:`EXIT_USAGE`."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with this tool's exit code for usage errors (argparse's own is 2, which here
+    means invalid data)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def year_text(text: str) -> int:
+    """A year on the command line: four ASCII digits (whether it has data is checked once
+    the project is known)."""
     if not config.is_year_folder(text.strip()):
         raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits 0-9)")
-    year = int(text)
-    years = config.available_years(root)
-    if year not in years:
-        raise argparse.ArgumentTypeError(
-            f"no data folder data/raw/{year}/ (years with data: "
-            f"{', '.join(map(str, years)) or 'none'})"
-        )
-    return year
+    return int(text)
 
 
-def parse_years(text: str, root: Path | None = None) -> list[int]:
-    """``2013-2016`` or ``2015,2016``: each year checked like ``--year``."""
+def years_text(text: str) -> list[int]:
+    """``2013-2016`` or ``2015,2016`` (or both: ``2013-2014,2016``)."""
     years: list[int] = []
     for part in text.split(","):
         bounds = part.strip().split("-")
         if len(bounds) == 2:
-            first, last = (
-                parse_year(b, root) if i == 0 else _digits(b) for i, b in enumerate(bounds)
-            )
+            first, last = year_text(bounds[0]), year_text(bounds[1])
             if last < first:
                 raise argparse.ArgumentTypeError(f"empty range {part!r}")
-            years += [parse_year(str(y), root) for y in range(first, last + 1)]
+            years += range(first, last + 1)
+        elif len(bounds) == 1:
+            years.append(year_text(part))
         else:
-            years.append(parse_year(part, root))
+            raise argparse.ArgumentTypeError(f"not a range of years: {part!r}")
     return sorted(set(years))
 
 
-def _digits(text: str) -> int:
-    if not config.is_year_folder(text.strip()):
-        raise argparse.ArgumentTypeError(f"not a year: {text!r}")
-    return int(text)
+def check_years(years: list[int], root: Path) -> None:
+    """Every year asked must have a data folder."""
+    available = config.available_years(root)
+    missing = [y for y in years if y not in available]
+    if missing:
+        raise UsageError(
+            f"no data folder data/raw/{missing[0]}/ (years with data: "
+            f"{', '.join(map(str, available)) or 'none'})"
+        )
+
+
+def find_root(option: str | None) -> Path:
+    """The project root from ``--root``, ``CAE_REPORT_ROOT`` or the current folder; set in the
+    environment so that the kernels and sub-processes use the same one."""
+    given = option or os.environ.get("CAE_REPORT_ROOT")
+    if given:
+        root = Path(given).expanduser().resolve()
+        if not ((root / "_quarto.yml").is_file() and (root / "data").is_dir()):
+            source = "--root" if option else "CAE_REPORT_ROOT"
+            raise UsageError(
+                f"{source} {given} is not a cae-report project (no _quarto.yml and data/)"
+            )
+    else:
+        try:
+            root = config.project_root(from_package=False)
+        except FileNotFoundError:
+            raise UsageError(
+                f"not inside a cae-report project ({Path.cwd()} and its parents hold no "
+                "_quarto.yml with data/): use --root DIR or set CAE_REPORT_ROOT"
+            ) from None
+    os.environ["CAE_REPORT_ROOT"] = str(root)
+    return root
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from cae_report.build.prepare import check
 
-    year = args.year
-    prepared = check(config.raw_dir(year), config.reference_dir(), config.processed_dir(year), year)
+    year, root = args.year, args.root
+    prepared = check(
+        config.raw_dir(year, root),
+        config.reference_dir(root),
+        config.processed_dir(year, root),
+        year,
+    )
     for note in prepared.raw.notes:
         print(f"note: {note}")
     anomalies = prepared.anomalies
@@ -70,8 +147,8 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"  [{row.finding} {row.status}] {row.table} | {row.key} | {row.field}: "
             f"{row.published}{fix}\n      {row.rule}: {row.message}"
         )
-    print(f"clean tables and anomalies.csv written to {config.processed_dir(year)}")
-    return 0
+    print(f"clean tables and anomalies.csv written to {config.processed_dir(year, root)}")
+    return EXIT_OK
 
 
 def lacks(prepared) -> str:
@@ -88,6 +165,16 @@ def lacks(prepared) -> str:
     return "; ".join(parts) or "declared partial"
 
 
+def exit_code(results: list) -> int:
+    """0 when every year built; 1 when a step failed for one; else 2 when a year's data are
+    invalid."""
+    if all(r.ok for r in results):
+        return EXIT_OK
+    if any(not r.ok and not r.invalid for r in results):
+        return EXIT_FAILED
+    return EXIT_INVALID
+
+
 def cmd_build(args: argparse.Namespace) -> int:
     from cae_report.build.orchestrate import build_year, print_summary
 
@@ -95,61 +182,83 @@ def cmd_build(args: argparse.Namespace) -> int:
         args.year,
         engine=args.engine,
         internal=args.internal,
-        jobs=args.notebook_jobs or None,
+        jobs=args.jobs or None,
         use_cache=not args.no_cache,
     )
     if not result.ok:
         print(f"error: {result.error}", file=sys.stderr)
-        print(
-            f"the previous outputs in {config.build_dir(args.year, internal=args.internal)} "
-            "are unchanged",
-            file=sys.stderr,
-        )
+        folder = config.build_dir(args.year, args.root, internal=args.internal)
+        print(f"the previous outputs in {folder} are unchanged", file=sys.stderr)
     print_summary([result])
-    return 0 if result.ok else 1
+    return exit_code([result])
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from cae_report.build.orchestrate import build_batch, print_summary
 
     results = build_batch(
-        args.years or config.available_years(),
-        engine=args.engine,
-        jobs=args.jobs,
-        use_cache=not args.no_cache,
+        args.years, engine=args.engine, jobs=args.jobs, use_cache=not args.no_cache
     )
     print_summary(results)
-    return 0 if all(r.ok for r in results) else 1
+    return exit_code(results)
 
 
 def cmd_new_year(args: argparse.Namespace) -> int:
     from cae_report.publish.assemble import new_year
 
-    target = new_year(config.project_root(), args.year)
+    target = new_year(args.root, args.year)
     print(
         f"{target} created from report/_template/: replace every « À rédiger » paragraph "
         "with the year's text (see report/_template/README.md)"
     )
-    return 0
+    return EXIT_OK
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cae-report", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = Parser(
+        prog="cae-report", description=DESCRIPTION, epilog=EPILOG, formatter_class=formatter
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--root",
+        metavar="DIR",
+        help="the project folder (holding _quarto.yml and data/); default: CAE_REPORT_ROOT, "
+        "else the current folder or a parent",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    check = sub.add_parser("check", help="validate and clean a year's raw data")
+    check = sub.add_parser(
+        "check",
+        help="validate and clean a year's raw data, write data/processed/<year>/",
+        description="Validate and clean a year's raw data; list every anomaly found; write the "
+        "clean tables and anomalies.csv to data/processed/<year>/.",
+        epilog="example:\n  cae-report check --year 2016",
+        formatter_class=formatter,
+    )
     check.add_argument(
-        "--year", type=parse_year, default=None, help="default: the latest year with data"
+        "--year", type=year_text, default=None, help="default: the latest year with data"
     )
     check.set_defaults(func=cmd_check)
 
-    build = sub.add_parser("build", help="build a year's report (HTML and PDF)")
+    engines = ("auto", "quarto", "pandoc")
+    build = sub.add_parser(
+        "build",
+        help="build a year's report (HTML and PDF) into _build/<year>/",
+        description="Build a year's report into _build/<year>/: rapport-<year>.html and .pdf, "
+        "indicators.json, anomalies.csv, provenance.json and the executed notebooks. An "
+        "unchanged year is a no-op; a failure leaves the previous report in place.",
+        epilog="examples:\n  cae-report build --year 2016\n"
+        "  cae-report build --year 2016 --engine pandoc --no-cache\n"
+        "  cae-report build --year 2016 --internal",
+        formatter_class=formatter,
+    )
     build.add_argument(
-        "--year", type=parse_year, default=None, help="default: the latest year with data"
+        "--year", type=year_text, default=None, help="default: the latest year with data"
     )
     build.add_argument(
         "--engine",
-        choices=("auto", "quarto", "pandoc"),
+        choices=engines,
         default="auto",
         help="auto: quarto when on PATH, else pandoc + Typst",
     )
@@ -157,15 +266,32 @@ def make_parser() -> argparse.ArgumentParser:
         "--internal",
         action="store_true",
         help="internal edition for the board, with personal details (addresses), every page "
-        "marked; written to _build/<year>-interne/",
+        "marked; written to _build/<year>-interne/ as rapport-<year>-interne.html and .pdf",
     )
     build.add_argument("--no-cache", action="store_true", help="execute and render everything")
-    build.add_argument("--notebook-jobs", type=int, default=0, help=argparse.SUPPRESS)
+    build.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        choices=range(0, 9),
+        metavar="N",
+        help="kernels executing chapters at once (default: one per core)",
+    )
     build.set_defaults(func=cmd_build)
 
-    batch = sub.add_parser("batch", help="build several years")
+    batch = sub.add_parser(
+        "batch",
+        help="build several years",
+        description="Build several years in one run: each year's data prepared once, the "
+        "chapters of every year executed by N kernels. A failing year does not stop the others.",
+        epilog="example:\n  cae-report batch --years 2013-2016 --jobs 2",
+        formatter_class=formatter,
+    )
     batch.add_argument(
-        "--years", type=parse_years, default=None, help="e.g. 2013-2016; default: every year"
+        "--years",
+        type=years_text,
+        default=None,
+        help="e.g. 2013-2016 or 2015,2016; default: every year with data",
     )
     batch.add_argument(
         "--jobs",
@@ -173,32 +299,52 @@ def make_parser() -> argparse.ArgumentParser:
         default=1,
         choices=range(1, 9),
         metavar="N",
-        help="notebooks executed at once across the batch",
+        help="kernels executing chapters at once, across the batch (1 to 8)",
     )
     batch.add_argument("--no-cache", action="store_true", help="execute and render everything")
-    batch.add_argument("--engine", choices=("auto", "quarto", "pandoc"), default="auto")
+    batch.add_argument("--engine", choices=engines, default="auto")
     batch.set_defaults(func=cmd_batch)
 
-    new = sub.add_parser("new-year", help="start a year's written chapters from report/_template/")
-    new.add_argument("year", type=_digits, help="the year, e.g. 2017 (no data folder needed)")
+    new = sub.add_parser(
+        "new-year",
+        help="start a year's written chapters from report/_template/",
+        description="Copy report/_template/ to report/<year>/ (never over an existing folder): "
+        "the cooperative then replaces every « À rédiger » paragraph with the year's text.",
+        epilog="example:\n  cae-report new-year 2017",
+        formatter_class=formatter,
+    )
+    new.add_argument("year", type=year_text, help="the year, e.g. 2017 (no data folder needed)")
     new.set_defaults(func=cmd_new_year)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    if getattr(args, "year", "unset") is None:
-        args.year = config.available_years()[-1]
     try:
+        args.root = find_root(args.root)
+        if getattr(args, "year", "unset") is None:
+            available = config.available_years(args.root)
+            if not available:
+                raise UsageError(f"no year folder in {config.data_dir(args.root) / 'raw'}")
+            args.year = available[-1]
+        if args.command == "batch" and args.years is None:
+            args.years = config.available_years(args.root)
+        if args.command != "new-year":
+            check_years(args.years if args.command == "batch" else [args.year], args.root)
         return args.func(args)
+    except UsageError as exc:
+        print(f"cae-report: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     except DataError as exc:
         print(f"error: invalid data ({len(exc.problems)} problem(s)):", file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INVALID
-    except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_INVALID
+    except OSError as exc:
+        from cae_report.build.orchestrate import machine_fault
+
+        print(f"error: {machine_fault(exc) or exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -13,16 +13,17 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def project_root() -> Path:
+def project_root(*, from_package: bool = True) -> Path:
     """The project root: ``CAE_REPORT_ROOT`` if set, else the folder holding ``_quarto.yml``.
 
     Searched upwards from the current directory first (notebooks run from ``notebooks/``
-    or from a build folder), then from the package (editable install).
+    or from a build folder), then, unless ``from_package`` is false (the command line: a
+    command run outside a project says so), from the package (editable install).
     """
     env = os.environ.get("CAE_REPORT_ROOT")
     if env:
         return Path(env).resolve()
-    for start in (Path.cwd(), PACKAGE_DIR):
+    for start in (Path.cwd(), PACKAGE_DIR) if from_package else (Path.cwd(),):
         for folder in (start, *start.parents):
             if (folder / "_quarto.yml").is_file() and (folder / "data").is_dir():
                 return folder

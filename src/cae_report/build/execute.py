@@ -1,26 +1,52 @@
-"""Execute one parameterised notebook with papermill, in its own process.
+"""Execute chapters the way papermill does, many notebooks on one kernel.
 
-The build runs one such process per notebook (papermill has no kernel reuse and
-notebooks of a year are independent), so a failure names its notebook and cell
-in one line instead of a traceback.
+Starting a kernel and importing pandas, matplotlib and plotly costs more than most chapters,
+so a :class:`ChapterKernel` runs chapter after chapter: each one is parameterised as papermill
+parameterises it (an ``injected-parameters`` cell after the ``parameters`` cell, papermill's
+metadata), executed by papermill's own nbclient client, and checked by papermill's
+error check; between two chapters the kernel's namespace is reset (``reset(new_session=True)``:
+variables, figures, execution counts), so that a chapter sees nothing of the one before, while
+the modules already imported stay imported. A failure names the notebook and the cell.
 
-    python -m cae_report.build.execute SOURCE.ipynb OUTPUT.ipynb PARAMETERS_JSON
+Kernels talk over Unix sockets (ZeroMQ ``ipc`` transport) in a private folder: two kernels
+started at the same moment cannot collide on a port, there is none. A kernel that does not
+start is started again, :data:`START_ATTEMPTS` times at most, then named in the error. The
+kernel runs ``sys.executable``, the Python of the build, whatever Jupyter kernels the machine
+has; its output goes to a log file, never to the terminal.
 
-with the build's parameters, e.g. ``{"year": 2016, "engine": "pandoc", "edition": "public"}``.
-
-Run times that papermill and nbclient record are removed from the executed copy, so
-the same inputs give the same bytes (reproducible builds, content-keyed cache).
+Run times that papermill and nbclient record are removed from the executed copy, so the same
+inputs give the same bytes (reproducible builds, content-keyed cache).
 """
 
 from __future__ import annotations
 
+import ast
 import json
+import shutil
 import sys
+import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 import nbformat
-import papermill as pm
-from papermill.exceptions import PapermillExecutionError
+
+START_ATTEMPTS = 3
+START_TIMEOUT_S = 60
+KERNEL_NAME = "python3"
+KERNEL_ARGV = [
+    sys.executable,
+    "-m",
+    "ipykernel_launcher",
+    "-f",
+    "{connection_file}",
+    "--HistoryManager.enabled=False",  # no history database written by a build
+]
+"""The command of a build's kernel (a test may replace it to make a kernel fail)."""
+
+
+class KernelStartError(RuntimeError):
+    """The kernel did not start after :data:`START_ATTEMPTS` attempts."""
 
 
 def cell_label(source: str) -> str:
@@ -48,37 +74,233 @@ def strip_run_times(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def execute(source: Path, output: Path, parameters: dict, cwd: Path) -> None:
-    """Run ``source`` with ``parameters`` injected; raise RuntimeError naming the failing cell."""
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(output),
-            parameters=parameters,
-            kernel_name="python3",
-            cwd=str(cwd),
-            progress_bar=False,
-            request_save_on_cell_execute=False,
+def imported_modules(sources: list[Path]) -> list[str]:
+    """The modules the code cells of ``sources`` import at top level, in order of appearance.
+
+    A kernel imports them while the build prepares the data, so that the first chapter does
+    not wait for them; nothing else is imported."""
+    seen: dict[str, None] = {}
+    for source in sources:
+        cells = json.loads(source.read_text(encoding="utf-8")).get("cells", [])
+        for cell in cells:
+            if cell.get("cell_type") != "code":
+                continue
+            try:
+                tree = ast.parse("".join(cell.get("source", "")))
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.Import):
+                    seen.update({alias.name: None for alias in node.names})
+                elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                    seen[node.module] = None  # and what it names, if modules (charts...)
+                    seen.update({f"{node.module}.{alias.name}": None for alias in node.names})
+    return list(seen)
+
+
+def _warm_code(modules: list[str]) -> str:
+    """Import ``modules``, each failure ignored (the chapter that needs it will say so)."""
+    return (
+        "import importlib as _importlib\n"
+        f"for _name in {modules!r}:\n"
+        "    try:\n"
+        "        _importlib.import_module(_name)\n"
+        "    except Exception:\n"
+        "        pass\n"
+        "del _importlib, _name\n"
+    )
+
+
+def _reset_code(cwd: Path) -> str:
+    return (
+        "import os as _os, sys as _sys\n"
+        f"_os.chdir({str(cwd)!r})\n"
+        "if 'matplotlib.pyplot' in _sys.modules:\n"
+        "    _sys.modules['matplotlib.pyplot'].close('all')\n"
+        "get_ipython().reset(new_session=True)\n"
+        "import gc as _gc\n"
+        "_gc.collect()\n"
+        "del _gc\n"
+    )
+
+
+class ChapterKernel:
+    """One IPython kernel that executes chapters one after another (see the module docstring).
+
+    Used from one thread. ``env``: the kernel's environment (the build's, with the project root
+    and the manifest of prepared results); ``cwd``: the chapters' folder."""
+
+    def __init__(self, cwd: Path, env: dict[str, str], *, name: str = "kernel"):
+        self.cwd = Path(cwd)
+        self.env = env
+        self.name = name
+        self.folder = Path(tempfile.mkdtemp(prefix="cae-kernel-"))  # 0700, short socket paths
+        self.log_path = self.folder / "kernel.log"
+        self.km: Any = None
+        self.kc: Any = None
+        self.attempts = 0
+
+    # ------------------------------------------------------------ life cycle
+
+    def start(self, warm: list[str] | None = None) -> None:
+        """Start the kernel (retried), then import ``warm`` in it."""
+        last = ""
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.attempts = attempt
+            try:
+                self._start_once(attempt)
+                break
+            except Exception as exc:  # noqa: BLE001 - any start failure is retried
+                last = f"{type(exc).__name__}: {exc}"
+                self._kill()
+                if attempt < START_ATTEMPTS:
+                    print(
+                        f"[{self.name}] the kernel did not start ({last}): starting it again",
+                        file=sys.stderr,
+                        flush=True,
+                    )
+        else:
+            raise KernelStartError(
+                f"the Python kernel ({KERNEL_ARGV[0]} -m ipykernel_launcher) did not start "
+                f"after {START_ATTEMPTS} attempts: {last}{self._log_tail()}"
+            )
+        if warm:
+            self._silent(_warm_code(warm))
+
+    def _start_once(self, attempt: int) -> None:
+        from jupyter_client import AsyncKernelManager
+        from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+        from nbclient import NotebookClient
+
+        class BuildKernelSpecs(KernelSpecManager):
+            """Only the build's own kernel: the Python running the build."""
+
+            def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
+                return KernelSpec(
+                    argv=list(KERNEL_ARGV),
+                    display_name="Python 3",
+                    language="python",
+                    name=KERNEL_NAME,
+                )
+
+        self.km = AsyncKernelManager(
+            kernel_name=KERNEL_NAME,
+            kernel_spec_manager=BuildKernelSpecs(),
+            transport="ipc",
+            ip=str(self.folder / f"k{attempt}"),
+            connection_file=str(self.folder / f"kernel-{attempt}.json"),
         )
-    except PapermillExecutionError as exc:
-        where = f"cell {exc.exec_count} ({cell_label(exc.source)})"
-        raise RuntimeError(f"{source.name}, {where}: {exc.ename}: {exc.evalue}") from None
-    nbformat.write(strip_run_times(nbformat.read(output, as_version=4)), output)
+        boot = NotebookClient(
+            nbformat.v4.new_notebook(), km=self.km, startup_timeout=START_TIMEOUT_S
+        )
+        with self.log_path.open("ab") as log:
+            boot.start_new_kernel(cwd=str(self.cwd), env=self.env, stdout=log, stderr=log)
+        boot.start_new_kernel_client()
+        self.kc = boot.kc
 
+    def close(self) -> None:
+        """Stop the kernel at once and remove its folder."""
+        self._kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
-def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    source, output, parameters = Path(args[0]), Path(args[1]), json.loads(args[2])
-    if not isinstance(parameters.get("year"), int):
-        print("error: parameters must hold an integer year", file=sys.stderr)
-        return 2
-    try:
-        execute(source, output, parameters, cwd=source.parent)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    def _kill(self) -> None:
+        from jupyter_core.utils import run_sync
 
+        if self.kc is not None:
+            try:
+                self.kc.stop_channels()
+            except Exception:  # noqa: BLE001, S110 - already gone
+                pass
+        if self.km is not None:
+            try:
+                if self.km.has_kernel:
+                    run_sync(self.km.shutdown_kernel)(now=True)
+                run_sync(self.km.cleanup_resources)()
+            except Exception:  # noqa: BLE001, S110 - already gone
+                pass
+        self.km = self.kc = None
 
-if __name__ == "__main__":
-    sys.exit(main())
+    def __enter__(self) -> ChapterKernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            text = self.log_path.read_text(encoding="utf-8", errors="replace").strip()
+        except OSError:
+            return ""
+        tail = [ln for ln in text.splitlines() if ln.strip()][-lines:]
+        return ("; kernel output: " + " | ".join(tail)) if tail else ""
+
+    @property
+    def alive(self) -> bool:
+        return self.km is not None and self.kc is not None
+
+    # ------------------------------------------------------------ work
+
+    def _silent(self, code: str) -> None:
+        """Run ``code`` in the kernel, outside any notebook (no output, no execution count)."""
+        from jupyter_core.utils import ensure_async, run_sync
+
+        kc = self.kc
+
+        async def reply() -> dict[str, Any]:
+            msg_id = kc.execute(code, silent=True, store_history=False)
+            deadline = time.monotonic() + START_TIMEOUT_S * 5
+            while time.monotonic() < deadline:
+                msg = await ensure_async(kc.get_shell_msg(timeout=START_TIMEOUT_S))
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return msg["content"]
+            raise TimeoutError("the kernel did not answer")
+
+        content = run_sync(reply)()
+        if content["status"] != "ok":
+            raise RuntimeError(f"{content.get('ename')}: {content.get('evalue')}")
+
+    def execute(self, source: Path, output: Path, parameters: dict[str, Any]) -> None:
+        """Execute notebook ``source`` with ``parameters`` injected, write it to ``output``;
+        raise RuntimeError naming the notebook and the failing cell."""
+        from papermill.clientwrap import PapermillNotebookClient
+        from papermill.engines import NotebookExecutionManager
+        from papermill.exceptions import PapermillExecutionError
+        from papermill.execute import (
+            prepare_notebook_metadata,
+            raise_for_execution_errors,
+            remove_error_markers,
+        )
+        from papermill.iorw import load_notebook_node
+        from papermill.parameterize import parameterize_notebook
+
+        nb = load_notebook_node(str(source))
+        nb = parameterize_notebook(nb, parameters, kernel_name=KERNEL_NAME, language="python")
+        nb = prepare_notebook_metadata(nb, str(source), str(output))
+        nb = remove_error_markers(nb)
+        manager = NotebookExecutionManager(nb, output_path=None, progress_bar=False)
+        manager.notebook_start()
+        client = PapermillNotebookClient(
+            manager, km=self.km, kernel_name=KERNEL_NAME, startup_timeout=START_TIMEOUT_S
+        )
+        client.kc = self.kc
+        try:
+            client.execute()
+        except Exception as exc:  # the kernel died or stopped answering: not a cell error
+            self._kill()
+            raise RuntimeError(f"{source.name}: the kernel stopped ({exc})") from None
+        finally:
+            manager.notebook_complete()
+            self._reset()
+        try:
+            raise_for_execution_errors(manager.nb, str(output))
+        except PapermillExecutionError as exc:
+            where = f"cell {exc.exec_count} ({cell_label(exc.source)})"
+            raise RuntimeError(f"{source.name}, {where}: {exc.ename}: {exc.evalue}") from None
+        nbformat.write(strip_run_times(manager.nb), output)
+
+    def _reset(self) -> None:
+        if self.alive:
+            try:
+                self._silent(_reset_code(self.cwd))
+            except Exception:  # noqa: BLE001 - a kernel that cannot reset is not reused
+                self._kill()

@@ -1,12 +1,14 @@
 """What every notebook does first: check its parameters, load its year.
 
 Papermill injects ``year``, ``engine`` and ``edition`` as data; this refuses anything but
-an integer year with a data folder, a known rendering engine and a known edition before
-any of it reaches a path or decides what is shown.
+a year with a data folder, a known rendering engine and a known edition before any of it
+reaches a path or decides what is shown. A year may come as an integer (``-p year 2016``, the
+build) or as four ASCII digits (``-r year 2016``: papermill's raw parameters are strings).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from cae_report import config
@@ -24,16 +26,19 @@ def check_parameters(
     edition: object = "public",
     root: Path | None = None,
 ) -> int:
-    """The validated ``year`` parameter (an int with a ``data/raw/<year>/`` folder; None means
-    the latest year with data, the default a notebook may declare), after checking that
-    ``engine`` is one of :data:`ENGINES` and ``edition`` one of :data:`EDITIONS`."""
+    """The validated ``year`` parameter as an int with a ``data/raw/<year>/`` folder (None means
+    the latest year with data, the default a notebook may declare; four digits as a string
+    are a year too: ``papermill -r year 2016``), after checking that ``engine`` is one of
+    :data:`ENGINES` and ``edition`` one of :data:`EDITIONS`."""
     if year is None:
         years = config.available_years(root)
         if not years:
             raise ValueError("no data folder at all: no latest year to default to")
         year = years[-1]
+    if isinstance(year, str) and re.fullmatch(r"[0-9]{4}", year):
+        year = int(year)
     if isinstance(year, bool) or not isinstance(year, int):
-        raise TypeError(f"parameter year must be an integer, got {year!r}")
+        raise TypeError(f"parameter year must be an integer or four digits, got {year!r}")
     if not isinstance(engine, str) or engine not in ENGINES:
         raise ValueError(f"parameter engine must be one of {ENGINES}, got {engine!r}")
     if not isinstance(edition, str) or edition not in EDITIONS:

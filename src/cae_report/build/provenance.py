@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cae_report import config
+from cae_report.build.digests import chapter_paths, file_digest, report_inputs
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,40 +52,39 @@ GIT_TIMEOUT_S = 30
 # ---------------------------------------------------------------- collecting
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 16), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_years(year: int, root: Path) -> list[int]:
     """The years whose raw folder a report of ``year`` reads: every one up to ``year``."""
     return [y for y in config.available_years(root) if y <= year]
 
 
 def input_files(year: int, root: Path) -> list[dict[str, Any]]:
-    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, and
-    ``data/cooperative.yml``, sorted by path:
+    """Every data file a report of ``year`` reads, sorted by path: ``data/raw/<y>/`` (y ≤
+    ``year``), ``data/reference/`` and ``data/cooperative.yml``, as
     ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
 
-    The same files as the build's data key (:func:`cae_report.build.orchestrate.data_digest`)."""
-    folders = [config.raw_dir(y, root) for y in read_years(year, root)]
-    folders.append(config.reference_dir(root))
-    paths = [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
-    # The cooperative's settings are data too (its fiscal year, its size limit per file).
-    settings = config.data_dir(root) / "cooperative.yml"
-    paths += [settings] if settings.is_file() else []
+    The same files as the build's data key (:func:`cae_report.build.digests.report_inputs`)."""
     rows = [
         {
             "path": p.relative_to(root).as_posix(),
             "bytes": p.stat().st_size,
-            "sha256": _sha256(p),
+            "sha256": file_digest(p),
         }
-        for p in paths
+        for p in report_inputs(year, root)
     ]
     return sorted(rows, key=lambda row: row["path"])
+
+
+def build_pathspecs(root: Path) -> list[str]:
+    """What a build reads, as Git pathspecs: the package, the chapters of ``_quarto.yml``, the
+    data, the written chapters (``report/``) and the environment's pins. A scratch notebook
+    beside the chapters is none of these."""
+    fixed = ["src", "_quarto.yml", "data/raw", "data/reference", "data/cooperative.yml", "report"]
+    fixed += ["pyproject.toml", "requirements.lock"]
+    try:
+        notebooks = [p.relative_to(root).as_posix() for p in chapter_paths(root)]
+    except Exception:  # noqa: BLE001 - no readable _quarto.yml: the whole folder counts
+        notebooks = ["notebooks"]
+    return [f":(literal){spec}" for spec in fixed + notebooks]
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -111,13 +111,16 @@ def _git(root: Path, *args: str) -> str | None:
 def code_version(root: Path) -> dict[str, Any]:
     """``{"commit": <sha>, "dirty": bool}`` from Git; both ``"unknown"`` outside a repository.
 
-    ``dirty`` is true when tracked files were modified or files neither committed nor ignored
-    exist (``git status --porcelain``): the outputs may then come from code no commit holds."""
+    ``dirty`` is true when a file the build reads (:func:`build_pathspecs`) was modified, or
+    exists neither committed nor ignored (``git status --porcelain``): the outputs may then come
+    from code or data no commit holds. Other files (a scratch notebook, notes) do not count."""
     head = _git(root, "rev-parse", "--verify", "HEAD")
     commit = (head or "").strip()
     if not re.fullmatch(r"[0-9a-f]{40}([0-9a-f]{24})?", commit):
         return {"commit": UNKNOWN, "dirty": UNKNOWN}
-    status = _git(root, "status", "--porcelain", "--untracked-files=normal")
+    status = _git(
+        root, "status", "--porcelain", "--untracked-files=all", "--", *build_pathspecs(root)
+    )
     return {"commit": commit, "dirty": UNKNOWN if status is None else bool(status.strip())}
 
 

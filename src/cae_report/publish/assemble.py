@@ -38,12 +38,14 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import yaml
+
+from cae_report.report import chapters as report_chapters
+from cae_report.report.chapters import TEMPLATE, Chapter, plan
 
 QUARTO_CONFIG = "_quarto.yml"
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
@@ -86,53 +88,14 @@ def report_settings(config: dict[str, Any]) -> dict[str, Any]:
     return settings if isinstance(settings, dict) else {}
 
 
-TEMPLATE = "_template"
-"""``report/_template/``: the chapters of a year whose ``report/<year>/`` does not exist."""
 WRITTEN_PREFIX = "written-"
 _TO_WRITE = re.compile(r"^À rédiger\b")
 
 
-@dataclass(frozen=True)
-class Chapter:
-    """One entry of the chapter list: a written chapter (its file for the year, or the
-    template's) or a notebook."""
-
-    source: Path
-    written: bool
-    template: bool = False
-
-
-def _entries(root: Path, config: dict[str, Any] | None) -> list[str]:
-    cfg = config if config is not None else load_config(root)
-    return [str(name) for name in report_settings(cfg).get("chapters") or []]
-
-
-def _written(root: Path, entry: str, year: int) -> Chapter:
-    own = Path(root) / entry.replace("{year}", str(year))
-    if "{year}" in entry and not own.parent.is_dir():
-        return Chapter(Path(root) / entry.replace("{year}", TEMPLATE), True, True)
-    return Chapter(own, True)
-
-
-def plan(root: Path, year: int, config: dict[str, Any] | None = None) -> list[Chapter]:
-    """The report's chapters in order, written ones resolved for ``year``."""
-    return [
-        Chapter(Path(root) / entry, False)
-        if entry.endswith(".ipynb")
-        else _written(root, entry, year)
-        for entry in _entries(root, config)
-    ]
-
-
 def chapters(root: Path, config: dict[str, Any] | None = None) -> list[Path]:
     """The chapter NOTEBOOKS in report order (what is executed), from ``cae-report: chapters:``
-    in ``_quarto.yml``; the written chapters are :func:`plan`'s."""
-    return [Path(root) / e for e in _entries(root, config) if e.endswith(".ipynb")]
-
-
-def chapter_sources(root: Path, year: int, config: dict[str, Any] | None = None) -> list[Path]:
-    """Every file the report of ``year`` is made of, written chapters included (build key)."""
-    return [chapter.source for chapter in plan(root, year, config)]
+    in ``_quarto.yml``; the written chapters are :func:`cae_report.report.chapters.plan`'s."""
+    return report_chapters.notebooks(root, config)
 
 
 def _to_write_paragraphs(text: str) -> tuple[str, list[int]]:
