@@ -161,17 +161,16 @@ def year_copy(tmp_path: Path):
 
 
 def make_root(tmp: Path) -> Path:
-    """A copy of what a build reads: config, notebooks, data, Typst partials."""
+    """A copy of what a build reads: config, written chapters, notebooks, data, Typst
+    partials."""
     root = tmp / "project"
     root.mkdir()
     shutil.copy(PROJECT / "_quarto.yml", root)
-    shutil.copytree(PROJECT / "report", root / "report")
     shutil.copytree(PROJECT / "notebooks", root / "notebooks")
     shutil.copytree(PROJECT / "data" / "raw", root / "data" / "raw")
     shutil.copytree(PROJECT / "data" / "reference", root / "data" / "reference")
     shutil.copy(PROJECT / "data" / "cooperative.yml", root / "data")
-    if (PROJECT / "report").is_dir():  # the cooperative's written chapters
-        shutil.copytree(PROJECT / "report", root / "report")
+    shutil.copytree(PROJECT / "report", root / "report")  # the cooperative's written chapters
     shutil.copytree(
         PROJECT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
     )

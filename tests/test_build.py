@@ -59,7 +59,7 @@ CHAPTERS = SECTIONS
 FIGURES = (
     "Entrées 1 3 2 2 1 1 1 2 1 4 3 3 24",  # the monthly movements table
     "Sorties 2 1 2 1 3 1 0 1 5 2 0 7 25",
-    "Effectif en fin de mois 84 86 86 87 85 85 86 87 83 85 88 84¹ 84",
+    "Effectif en fin de mois 84 86 86 87 85 85 86 87 83 85 88 84³ 84",
     "Entrepreneurs en CDI (contrat CESA) 72 74",
     "908 700 €",
     "98 720 €",
@@ -69,10 +69,10 @@ FIGURES = (
     "7,1 €",
     "Chantal TOURNEUX gérante 90 % d’un temps plein",
     "60 h par mois (40 % d’un temps plein)",
-    "Total 12 sessions 51⁵ 219⁵",
+    "Total 12 sessions 51⁹ 219⁸",
     "Montant pris en charge 8 508 €",
     "Associés au 31 décembre 2016 10",
-    "Entrepreneuriat coopératif 0 €² 2 000 €",  # a corrected value, marked in its table
+    "Entrepreneuriat coopératif 0 €⁷ 2 000 €",  # a corrected value, marked in its table
     "Coût total des charges 134 217 € 133 625 €",
     "Coût total des produits 160 206 € 133 625 €",
     "Excédent Brut d’exploitation 25 989 €",

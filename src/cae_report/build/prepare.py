@@ -95,7 +95,8 @@ def _previous_tables(raw_dir: Path, reference_dir: Path, year: int) -> dict | No
     if not folder.is_dir():
         return None
     try:
-        return prepare(folder, reference_dir, year - 1).tables
+        built = _from_build(year - 1, False, reference_dir.parents[1])
+        return (built or prepare(folder, reference_dir, year - 1)).tables
     except DataError:
         return None
 
