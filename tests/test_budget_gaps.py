@@ -144,3 +144,14 @@ def test_audience_sentence_with_only_the_visits():
     assert narrative.audience_text(web, empty, pd.DataFrame()) == (
         f"Le site a reçu 11{NNBSP}846{NBSP}visites de 8{NNBSP}639{NBSP}visiteurs."
     )
+
+
+def test_analysis_of_uses_with_gaps():
+    table = narrative.shares_table(statement_rows.shares(GAPS, "charges"), "charges")
+    assert table["Prévisionnel"].astype(str).tolist()[:3] == [
+        f"1{NNBSP}000{NBSP}€",
+        "—",
+        f"500{NBSP}€",
+    ]
+    assert table["Écart (%)"].tolist()[1] == "non défini"  # booked, not budgeted
+    assert table["Emplois"].astype(str).tolist()[-1] == "**Total**"

@@ -40,11 +40,10 @@ alternative (``text/plain``, compared), their bytes depend on the drawing librar
 
 
 def sources() -> list[Path]:
-    """The report's chapters, in order (``_quarto.yml``)."""
-    import yaml
+    """The report's chapter notebooks, in order (``_quarto.yml``)."""
+    from cae_report.report import chapters
 
-    config = yaml.safe_load((ROOT / "_quarto.yml").read_text(encoding="utf-8"))
-    return [ROOT / name for name in config["cae-report"]["chapters"]]
+    return chapters.notebooks(ROOT)
 
 
 def strip(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:

@@ -588,23 +588,27 @@ def received_note(grants: pd.DataFrame) -> dict[str, Markdown]:
 def shares_table(shares: pd.DataFrame, side: str) -> pd.DataFrame:
     """The analysis of resources (products) or of uses (charges): each operating group with
     its variance and its share of the side's total, then the total."""
-    total = shares[["actual", "budget"]].sum()
+    total = shares[["actual", "budget"]].sum(min_count=1)
     rows = [
         [
             GROUP_LABELS.get(r.group, r.group),
-            fmt_eur(r.actual),
-            fmt_eur(r.budget),
+            _or_dash(r.actual, fmt_eur),
+            _or_dash(r.budget, fmt_eur),
             signed_pct(r.variance_pct, 1),
-            fmt_pct(r.share_pct, 1),
+            _or_dash(r.share_pct, lambda v: fmt_pct(v, 1)),
         ]
         for r in shares.itertuples()
     ]
-    variance = _variance(total["actual"], total["budget"])
+    variance = (
+        None
+        if _missing(total["actual"]) or _missing(total["budget"])
+        else _variance(total["actual"], total["budget"])
+    )
     rows.append(
         [
             _strong("Total"),
-            Markdown(f"**{fmt_eur(total['actual'])}**"),
-            Markdown(f"**{fmt_eur(total['budget'])}**"),
+            Markdown(f"**{_or_dash(total['actual'], fmt_eur)}**"),
+            Markdown(f"**{_or_dash(total['budget'], fmt_eur)}**"),
             signed_pct(variance, 1),
             fmt_pct(100),
         ]
