@@ -16,6 +16,8 @@ import pytest
 from conftest import cli, make_root
 from pypdf import PdfReader
 
+from cae_report.report import chapters
+
 ROOT = Path(__file__).resolve().parents[1]
 NB, NN = "\u00a0", "\u202f"
 CHARTS = (
@@ -125,7 +127,7 @@ def test_build_writes_every_output(built):
         assert (out / name).is_file(), name
     executed = sorted(p.name for p in (out / "notebooks").glob("*.ipynb"))
     assert [n for n in executed if not n.startswith("written-")] == sorted(
-        p.name for p in (ROOT / "notebooks").glob("*.ipynb")
+        p.name for p in chapters.notebooks(ROOT)
     )
     written = sorted(p.name for p in (ROOT / "report" / "2016").glob("*.qmd"))
     assert [n for n in executed if n.startswith("written-")] == [

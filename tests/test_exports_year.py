@@ -4,6 +4,7 @@ audience export and the member register, alone or beside the transcribed tables.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -160,8 +161,9 @@ def test_a_fiscal_year_of_real_exports_builds_a_complete_report(tmp_path):
     values = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
     assert values["net_result"] == 32128.86
     assert values["web_visits"] == 11846 and values["web_visitors"] is not None
+    # The result row of the income statement is the ledger's result.
+    assert re.search(r"Résultat</strong></td>\s*<td[^>]*><strong>32 129 €<", plain(html))
     for text in (
-        "résultat net de 32 129 €",
         "Note sur la source : compte de résultat établi à partir du FEC "
         "(508536364FEC20160831.txt), exercice du 1er septembre 2015 au 31 août 2016",
         "« Achats (autres comptes 60) » regroupe des comptes sans ligne propre",

@@ -18,7 +18,7 @@ import pytest
 from conftest import PROJECT, RAW, REFERENCE
 
 from cae_report import config
-from cae_report.cli import EXIT_INVALID, parse_year
+from cae_report.cli import EXIT_INVALID, EXIT_USAGE, year_text
 from cae_report.data.rawtext import DEFAULT_MAX_FILE_MIB, LIMIT_ENV, file_limit, read_text
 from cae_report.data.validate import load_year
 from cae_report.errors import DataError
@@ -212,9 +212,9 @@ def test_a_year_is_four_ascii_digits(root, text):
     import argparse
 
     with pytest.raises(argparse.ArgumentTypeError, match="not a year"):
-        parse_year(text, root)
+        year_text(text)
     proc = check(root, "--year", text)
-    assert proc.returncode == EXIT_INVALID and "not a year" in proc.stderr
+    assert proc.returncode == EXIT_USAGE and "not a year" in proc.stderr
 
 
 def test_read_text_refuses_controls_and_spoiled_utf8_directly(tmp_path):

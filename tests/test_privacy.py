@@ -218,10 +218,10 @@ def test_internal_edition_holds_the_provenance_and_the_full_anomaly_table(intern
     folder, _, _ = internal_2016
     record = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     sha = next(r for r in record["inputs"] if r["path"].endswith("entrepreneurs.csv"))["sha256"]
-    page = (folder / "rapport-2016.html").read_text(encoding="utf-8")
+    page = (folder / "rapport-2016-interne.html").read_text(encoding="utf-8")
     assert "Provenance des chiffres" in page and f"{sha[:32]} {sha[32:]}" in page
     assert "Paquet Python pandas" in page and "Moteur de mise en page" in page
-    pages = [p.extract_text() for p in PdfReader(folder / "rapport-2016.pdf").pages]
+    pages = [p.extract_text() for p in PdfReader(folder / "rapport-2016-interne.pdf").pages]
     annex = " ".join(re.sub(r"\s+", " ", t) for t in pages if "Provenance des chiffres" in t)
     assert sha[:32] in annex and sha[32:] in annex and "SHA-256" in annex
     # The full anomaly table, with the people it is about, is the board's.
@@ -240,13 +240,21 @@ def test_public_annex_names_no_one_and_the_internal_one_does(built_2016, interna
     _, out, _ = built_2016
     folder, _, _ = internal_2016
     public = _annex((out / "rapport-2016.html").read_text(encoding="utf-8"))
-    internal = _annex((folder / "rapport-2016.html").read_text(encoding="utf-8"))
+    internal = _annex((folder / "rapport-2016-interne.html").read_text(encoding="utf-8"))
     with (ROOT / "data" / "raw" / "2016" / "entrepreneurs.csv").open(encoding="utf-8") as f:
         surnames = sorted({row["surname"] for row in csv.DictReader(f)})
     named = [s for s in surnames if re.search(rf"\b{re.escape(s)}\b", public)]
     assert not named
     assert "REMY" in internal and "LALIN HONORE" in internal
-    assert "Corrigé." in public and "Signalé." in public and "relèvent 14 points" in public
+    # Every status the pipeline gives the 2016 findings is printed, with their count.
+    from cae_report.report import audit
+
+    found = audit.findings(prepare_year(2016, root=ROOT).anomalies)
+    for status in {f.status for f in found}:
+        assert f"{audit.STATUS_LABELS[status]}." in public, status
+    assert (
+        f"relèvent {len(found)}\u00a0points" in public or f"relèvent {len(found)} points" in public
+    )
 
 
 def _outputs_by_chapter(path: Path) -> dict[str, str]:
@@ -270,7 +278,7 @@ def test_the_two_editions_differ_only_where_they_should(built_2016, internal_201
     _, out, _ = built_2016
     folder, _, _ = internal_2016
     public = _outputs_by_chapter(out / "rapport-2016.ipynb")
-    internal = _outputs_by_chapter(folder / "rapport-2016.ipynb")
+    internal = _outputs_by_chapter(folder / "rapport-2016-interne.ipynb")
     names = {f"ch{i:02d}": c.source.stem for i, c in enumerate(plan(ROOT, 2016), start=1)}
     differ = sorted(names[k] for k in public if public[k] != internal.get(k))
     assert differ == ["14-annexe-entrepreneurs", "15-controles", "16-provenance"]
