@@ -270,7 +270,9 @@ def test_cell_options_in_html(tmp_path: Path) -> None:
     assert "visible_code" in text and "#| echo" not in text
     assert "HIDDEN-OUTPUT" not in text and "HIDDEN-INCLUDE" not in text
     assert "SHOWN-WARNING" in text
-    assert "<strong>TEXTE-ASIS</strong>" in text
+    # `output: asis` would paste an output into the document unwrapped: not honoured, the
+    # output is shown as text (cae_report.publish.assemble)
+    assert "<strong>TEXTE-ASIS</strong>" not in text and "**TEXTE-ASIS**" in text
     assert 'id="méthode"' in text and 'id="méthode-1"' in text
     assert re.search(
         r'<img [^>]*src="data:image/png;base64,[^"]+"[^>]* alt="Texte alternatif."', text
@@ -333,7 +335,9 @@ def test_pdf_content(rendered: dict[str, Path]) -> None:
     assert 4 <= pages <= 8  # cover, contents, one page per chapter
     flat = " ".join(text.split())
     assert "Rapport d'exécution" in flat and f"Exercice {YEAR}" in flat
-    assert "Coodyssée" in flat and "Chorges" in flat
+    # the cover, from data/cooperative.yml
+    assert "COODYSSÉE SARL" in flat and "Chorges" in flat
+    assert "Région Provence-Alpes-Côte d'Azur" in flat and "Siret : 508 536 364 000 21" in flat
     assert "31 décembre 2016" in flat
     assert "Table des matières" in flat
     assert "Données et méthode" in flat and "Mouvements" in flat
@@ -365,7 +369,8 @@ def test_signs_locale_and_wide_tables(
     # plotly.js, then its French locale, then the charts
     locale = html.index('"moduleType": "locale"')
     assert html.index(get_plotlyjs()) < locale < html.index("Plotly.newPlot")
-    assert "-10\u202f%" in html  # the HTML keeps U+002D (searchable, pastes into a sheet)
+    # one minus sign in both formats (typography.lua), as the PDF
+    assert "\u221210\u202f%" in html and "-10\u202f%" not in html
     wide = pd.DataFrame(
         {
             "Donnée": ["Liste des entrepreneurs — CARBONNET Sylvie", "Formations — 2016-02-11"],
@@ -396,7 +401,7 @@ def test_signs_locale_and_wide_tables(
     assert re.search(r'<div class="cae-table cae-wide">', text)
     widths = [int(w) for w in re.findall(r'<col style="width: (\d+)%"', text)]
     assert len(widths) == 4 and widths[-1] == max(widths) and widths[-1] >= 40
-    assert "(-3)" in text
+    assert "(\u22123)" in text
     render_pdf(merged, tmp_path / "out.pdf", config=config, front=front, tmp=tmp_path / "t")
     typ = (tmp_path / "t" / "out.typ").read_text(encoding="utf-8")
     columns = re.search(r"columns: \(([\d.]+%[^)]*)\)", typ).group(1)

@@ -232,7 +232,11 @@ def build_year(
     out = config.build_dir(year, root, internal=internal)
     out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        engine = resolve_engine(engine)
+        requested, engine = engine, resolve_engine(engine)
+        if requested == "auto":
+            found = shutil.which("quarto")
+            why = f"quarto found at {found}" if found else "quarto not on PATH: pandoc + Typst"
+            log(year, f"engine {engine} (auto): {why}")
         key = build_key(year, engine, internal, root)
         if use_cache and _up_to_date(out, year, key):
             log(year, "up to date (inputs, notebooks, code and parameters unchanged)")
