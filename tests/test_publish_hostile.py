@@ -33,7 +33,9 @@ NARRATIVE = (
     f"Commune {IMG} ; prénom {SVG} ; note {TYPST} et {SCRIPT} ; lien {LINK} ; "
     "prix $5$ et $$x$$ ; contact @lafabrique ; humeur 😀 ; ville 中文 ; fin."
 )
-BREAKOUT = "avant\n:::\n<iframe src=javascript:alert('frame')></iframe>\n\n```{=typst}\n#pagebreak()\n```"
+BREAKOUT = (
+    "avant\n:::\n<iframe src=javascript:alert('frame')></iframe>\n\n```{=typst}\n#pagebreak()\n```"
+)
 TABLE = (
     "| Source | Valeur |\n|:--|--:|\n"
     f"| a <!-- caché | 1 |\n| ligne cachée | 2 |\n| fin --> | 3 |\n"
@@ -48,9 +50,7 @@ def _hostile(path: Path) -> Path:
     nb.cells.append(
         _code("md(x)", [_display({"text/markdown": NARRATIVE, "text/plain": NARRATIVE})])
     )
-    nb.cells.append(
-        _code("md(y)", [_display({"text/markdown": BREAKOUT, "text/plain": BREAKOUT})])
-    )
+    nb.cells.append(_code("md(y)", [_display({"text/markdown": BREAKOUT, "text/plain": BREAKOUT})]))
     nb.cells.append(
         _code(
             "#| label: tbl-hostile\n#| tbl-cap: Valeurs hostiles",
@@ -123,7 +123,7 @@ def test_typst_source_runs_no_data(hostile):
     if hostile["engine"] != "pandoc":
         pytest.skip("Quarto does not keep its Typst source")
     typ = (hostile["html"].parent / f".render-{YEAR}" / f"rapport-{YEAR}.typ").read_text()
-    assert "#read(" not in typ.replace('\\#read(', "")
+    assert "#read(" not in typ.replace("\\#read(", "")
     assert "#pagebreak()" not in typ.replace("\\#pagebreak()", "")
     assert "#cite" not in typ
 

@@ -107,7 +107,7 @@ def year_from(
     latest year with data. A year without data is an error naming the years there are."""
     profiles = [p.strip() for p in re.split(r"[ ,]+", profile) if p.strip()]
     from_profiles = [
-        m.group(0) for p in profiles for m in [re.search(r"(?<!\d)\d{4}(?!\d)", p)] if m
+        m.group(0) for p in profiles for m in [re.search(r"(?<![0-9])[0-9]{4}(?![0-9])", p)] if m
     ]
     wanted = [param] if param is not None else from_profiles or ([env_year] if env_year else [])
     if not years:
@@ -117,7 +117,7 @@ def year_from(
     if len(wanted) > 1:
         raise SystemExit(f"error: several years asked ({', '.join(wanted)}): render one at a time")
     text = wanted[0].strip()
-    if not re.fullmatch(r"\d{4}", text) or int(text) not in years:
+    if not re.fullmatch(r"[0-9]{4}", text) or int(text) not in years:
         raise SystemExit(
             f"error: year {text!r}: no data folder data/raw/{text}/ (years with data: "
             f"{', '.join(map(str, years))})"
