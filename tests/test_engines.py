@@ -9,7 +9,6 @@ Quarto kit, so CI runs them).
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from html import unescape
@@ -122,6 +121,7 @@ def test_same_headings_tables_figures_and_captions(built_2016, quarto_2016):
     assert captions(pandoc) == captions(quarto)
     assert sum(c.startswith("Tableau") for c in captions(pandoc)) >= 10
     assert sum(c.startswith("Figure") for c in captions(pandoc)) >= 10
+
     # every table, cell by cell; the provenance annex's versions table names the engine
     def same(cells: list[list[str]]) -> list[list[str]]:
         return [t for t in cells if not any(c.startswith("Moteur de mise en page") for c in t)]
@@ -135,6 +135,7 @@ def test_same_pdf_headings_captions_and_pages(built_2016, quarto_2016):
         pdf(built_2016[1]),
         pdf(quarto_2016[1]),
     )
+
     # Typst 0.15 (pandoc path) puts the section number in the PDF's bookmarks, Typst 0.13
     # (Quarto 1.7) does not: the same headings otherwise
     def unnumbered(outline: list[str]) -> list[str]:
@@ -211,7 +212,9 @@ def test_phone_width_scrolls_tables_not_the_page(engine, built_2016, quarto_2016
     page_width = page.evaluate("() => document.documentElement.scrollWidth")
     boxes = page.evaluate(
         """() => [...document.querySelectorAll('.cae-table')].map(b => ({
-            overflow: getComputedStyle(b).overflowX, client: b.clientWidth, scroll: b.scrollWidth}))"""
+            overflow: getComputedStyle(b).overflowX,
+            client: b.clientWidth,
+            scroll: b.scrollWidth}))"""
     )
     context.close()
     assert page_width <= 390
@@ -219,17 +222,12 @@ def test_phone_width_scrolls_tables_not_the_page(engine, built_2016, quarto_2016
     assert wide and all(b["overflow"] == "auto" for b in wide)
 
 
-def test_auto_engine_says_which_and_why(quarto_2016, built_2016):
+def test_auto_engine_says_which_and_why(quarto_2016, built_2016, monkeypatch):
     root, _ = quarto_2016
     proc = cli(root, "build", "--year", "2016")
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"engine quarto \(auto\): quarto found at \S+", proc.stderr)
     assert "up to date" in proc.stderr  # the quarto build above, same key
-    pandoc_root = built_2016[0]
-    env_path = os.environ["PATH"]
-    os.environ["PATH"] = str(Path(shutil.which("python3") or "/usr/bin/python3").parent)
-    try:
-        proc = cli(pandoc_root, "build", "--year", "2016")
-    finally:
-        os.environ["PATH"] = env_path
+    monkeypatch.setenv("PATH", str(Path(shutil.which("git") or "/usr/bin/git").parent))
+    proc = cli(built_2016[0], "build", "--year", "2016")
     assert "engine pandoc (auto): quarto not on PATH" in proc.stderr, proc.stderr

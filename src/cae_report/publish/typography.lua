@@ -24,7 +24,7 @@ local stringify = pandoc.utils.stringify
 -- Minus signs. cae_report.fr writes negative numbers with U+002D. Typst turns a hyphen
 -- before a digit into a minus sign only in some places ("−1" at the start of a table cell,
 -- but "(-1)" in running text), so one page mixed both, and the HTML showed hyphens. Every
--- sign of a number becomes U+2212, in both formats; a date (2016-02-11) or a range (10-12)
+-- sign of a number becomes U+2212, in both formats; a date (YYYY-MM-DD) or a range (10-12)
 -- has a digit before its hyphen and is left alone.
 local MINUS = "\u{2212}"
 local SIGN_CONTEXTS = { "%(", "%[", "/", "=", "\u{a0}", "\u{202f}", "\u{2248}", ":", ";" }
