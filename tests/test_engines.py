@@ -231,3 +231,55 @@ def test_auto_engine_says_which_and_why(quarto_2016, built_2016, monkeypatch):
     monkeypatch.setenv("PATH", str(Path(shutil.which("git") or "/usr/bin/git").parent))
     proc = cli(built_2016[0], "build", "--year", "2016")
     assert "engine pandoc (auto): quarto not on PATH" in proc.stderr, proc.stderr
+
+
+def page_fill(pdf_path: Path) -> list[float]:
+    """How far down each page its body text goes, as a share of the page's body (0 to 1),
+    from the words' positions (poppler's ``pdftotext -bbox``); header and footer apart."""
+    import subprocess
+
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) missing: run `make system-deps`")
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(pdf_path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    margin = 2.5 / 2.54 * 72  # the Typst margin of _quarto.yml (y: 2.5cm)
+    fills = []
+    for height, body in re.findall(
+        r'<page width="[\d.]+" height="([\d.]+)">(.*?)</page>', out, re.S
+    ):
+        height = float(height)
+        bottoms = [
+            float(b)
+            for t, b in re.findall(
+                r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)">', body
+            )
+            if margin - 6 < float(t) and float(b) < height - margin + 6
+        ]
+        fills.append(max(((b - margin) / (height - 2 * margin) for b in bottoms), default=0.0))
+    return fills
+
+
+def chapter_pages(pdf_path: Path) -> set[int]:
+    """The pages (1-based) on which a chapter (a level-1 heading) starts."""
+    reader = PdfReader(str(pdf_path))
+    return {
+        reader.get_destination_page_number(item) + 1
+        for item in reader.outline
+        if not isinstance(item, list)
+    }
+
+
+@pytest.mark.parametrize("engine", ["pandoc", "quarto"])
+def test_no_page_under_a_third_full_but_at_a_chapter_end(engine, built_2016, quarto_2016):
+    folder = built_2016[1] if engine == "pandoc" else quarto_2016[1]
+    pdf_path = folder / "rapport-2016.pdf"
+    fills, starts = page_fill(pdf_path), chapter_pages(pdf_path)
+    assert len(starts) >= 6
+    contents = min(starts) - 1  # the table of contents ends before the first chapter
+    thin = [
+        f"page {n} is {fill:.0%} full"
+        for n, fill in enumerate(fills, start=1)
+        if fill < 1 / 3 and n != 1 and n != contents and n + 1 not in starts and n != len(fills)
+    ]
+    assert thin == []

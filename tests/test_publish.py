@@ -297,10 +297,13 @@ def test_html_content(rendered: dict[str, Path]) -> None:
     assert re.search(r'<html[^>]* lang="fr"', html)
     assert NARRATIVE in html
     assert "Ressources propres" in html and "Subventions | Région" in html
-    assert re.search(r'<table id="tbl-ecarts"', html)
-    caption = re.search(r"<caption>(.*?)</caption>", html, re.S).group(1)
+    # a table is a figure with its caption, as Quarto writes it
+    table = re.search(r'<figure id="tbl-ecarts"[^>]*>(.*?)</figure>', html, re.S).group(1)
+    assert "<table" in table
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", table, re.S).group(1)
     assert "Tableau\u00a01" in caption and TABLE_CAPTION in caption
-    figcaption = re.search(r"<figcaption>(.*?)</figcaption>", html, re.S).group(1)
+    figure = re.search(r'<figure id="fig-mouvements"[^>]*>(.*?)</figure>', html, re.S).group(1)
+    figcaption = re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S).group(1)
     assert "Figure\u00a01" in figcaption and FIGURE_CAPTION in figcaption
     # cross-references resolved to French labels
     assert re.search(r'<a href="#tbl-ecarts"[^>]*>Tableau\u00a01</a>', html)

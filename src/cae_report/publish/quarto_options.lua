@@ -419,12 +419,24 @@ local function code_cell(div)
     if #others == 0 then
       return result
     elseif tbl then
-      tbl.identifier = label
       local caption = option_inlines(options, "tbl-cap")
-      if caption then
-        tbl.caption = { long = { pandoc.Plain(caption) } }
+      if is_html then
+        -- As Quarto writes it: a figure holding the table, its caption a figcaption (shown
+        -- above the table by report.css), outside the box in which a wide table scrolls.
+        tbl.identifier = ""
+        tbl.caption = { long = {} }
+        others[index] = pandoc.Figure(
+          { tbl },
+          { pandoc.Plain(caption or pandoc.Inlines({})) },
+          pandoc.Attr(label, { "cae-table-figure" }, {})
+        )
+      else
+        tbl.identifier = label
+        if caption then
+          tbl.caption = { long = { pandoc.Plain(caption) } }
+        end
+        others[index] = tbl
       end
-      others[index] = tbl
     else
       warn("cell " .. label .. ": no table in its outputs")
     end

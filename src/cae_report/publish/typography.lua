@@ -86,10 +86,12 @@ local function utf8_chars(text)
   return chars
 end
 
-local function breakable_word(text)
-  local chars = utf8_chars(text)
+-- Break opportunities inside the runs of a word that have none (a hyphen or a slash
+-- already is one: "SAINT-JULIEN-EN-CHAMPSAUR" needs no help).
+local function breakable_run(run)
+  local chars = utf8_chars(run)
   if #chars <= LONG_WORD then
-    return text
+    return run
   end
   local parts = {}
   for i, char in ipairs(chars) do
@@ -99,6 +101,13 @@ local function breakable_word(text)
     end
   end
   return table.concat(parts)
+end
+
+local function breakable_word(text)
+  if (utf8.len(text) or #text) <= LONG_WORD then
+    return text
+  end
+  return (text:gsub("[^%-/]+", breakable_run))
 end
 
 local function cut_cell(cell)
