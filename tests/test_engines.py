@@ -283,3 +283,13 @@ def test_no_page_under_a_third_full_but_at_a_chapter_end(engine, built_2016, qua
         if fill < 1 / 3 and n != 1 and n != contents and n + 1 not in starts and n != len(fills)
     ]
     assert thin == []
+
+
+@pytest.mark.parametrize("engine", ["pandoc", "quarto"])
+def test_a_table_split_across_pages_repeats_its_header(engine, built_2016, quarto_2016):
+    folder = built_2016[1] if engine == "pandoc" else quarto_2016[1]
+    pages, _ = pdf(folder)
+    header = "Donnée Publié Retenu Décision Explication"  # the anomalies' table
+    with_header = [n for n, page in enumerate(pages, start=1) if header in page]
+    assert len(with_header) >= 2
+    assert with_header == list(range(with_header[0], with_header[-1] + 1))

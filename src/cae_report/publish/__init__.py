@@ -3,11 +3,15 @@
 The notebooks are executed once (papermill) before this stage; rendering never re-executes
 them. Two interchangeable engines render the same merged notebook:
 
-* ``quarto``: ``quarto render`` (Quarto ≥ 1.4, when installed);
+* ``quarto``: ``quarto render`` (Quarto ≥ 1.4, when installed; :mod:`.quarto_engine`);
 * ``pandoc``: pandoc + Typst from Python wheels, the engines Quarto itself drives, with a Lua
-  filter that honours the Quarto cell options the report uses.
+  filter that emulates what Quarto does natively (:mod:`.pandoc_engine`).
 
-Both read their options from ``_quarto.yml``.
+Both read their options from ``_quarto.yml``, use the same HTML template, Typst partials
+and CSS, and run the same two filters (``untrusted.lua``: data is text; ``typography.lua``:
+the report's typography); :mod:`.html_page` finishes both pages (plotly.js, the
+Content-Security-Policy) and :mod:`.check` checks both outputs before they are kept.
+``quarto render`` at the project root goes through :mod:`.quarto_project`.
 """
 
 from __future__ import annotations

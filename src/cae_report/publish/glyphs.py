@@ -34,10 +34,10 @@ def first_unshown(chars: list[str], folder: Path) -> str | None:
     import typst
 
     source = folder / "probe.typ"
+    text = " ".join(chars).replace("\\", "\\\\").replace('"', '\\"')
     source.write_text(
         '#set document(title: "probe")\n#set text(lang: "fr", font: ("Libertinus Serif",))\n'
-        + " ".join(chars)
-        + "\n",
+        f'#"{text}"\n',
         encoding="utf-8",
     )
     try:

@@ -1,9 +1,13 @@
 --[[
 quarto_options.lua: render an executed Jupyter notebook with plain pandoc the way Quarto
-would, for the options this report uses.
+would, for the options this report uses. Only what Quarto does natively is here (the pandoc
+path runs it, Quarto never does); the project's own rules are in the two filters that both
+engines run: untrusted.lua (data is text: applied here to each markdown output as it is
+read, and document-wide) and typography.lua (run after this one).
 
 Run it with:
-  pandoc NOTEBOOK.ipynb -f ipynb+raw_markdown --ipynb-output=all -L quarto_options.lua ...
+  pandoc NOTEBOOK.ipynb -f ipynb+raw_markdown --ipynb-output=all -L quarto_options.lua \
+    -L typography.lua ...
 
 Why these reader options:
   * --ipynb-output=all keeps every MIME representation of each output. Pandoc's own choice
@@ -28,10 +32,11 @@ one block, in MIME-type order:
 What this filter does with the Quarto cell options (`#| key: value` lines):
   label: fig-*  -> a Figure with that id; caption from fig-cap; alt text from fig-alt or
                    the output's text/plain;
-  label: tbl-*  -> the Table of the output gets that id and the tbl-cap caption;
+  label: tbl-*  -> the Table of the output gets that id and the tbl-cap caption (in HTML a
+                   Figure holding the table, as Quarto writes it);
   echo          -> show the code (default: the `echo` of the document, false here);
-  output        -> false drops the outputs; asis: text/plain outputs are read as markdown
-                   too; true also shows prints (stdout) and execute_result;
+  output        -> false drops the outputs; true also shows prints (stdout) and
+                   execute_result (the merged notebook has no `asis`: assemble.py removes it);
   include:false -> drops the whole cell; warning/error: true keep stderr/error outputs.
 Streams, execute_result and errors are debugging noise and are dropped unless asked for.
 Figures and tables are numbered in document order; in HTML the caption starts with

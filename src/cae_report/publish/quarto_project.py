@@ -198,7 +198,7 @@ def executed_notebooks(year: int, root: Path) -> list[Path]:
     work = root / "_build" / ".quarto-work" / str(year)
     parameters = {"year": year, "engine": "quarto", "edition": "public"}
     return orchestrate.execute_all(
-        chapters(root),
+        [path for path in chapters(root) if path.suffix == ".ipynb"],
         work / "notebooks",
         parameters,
         os.cpu_count() or 1,
