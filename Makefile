@@ -50,12 +50,14 @@ $(AXE): package.json package-lock.json | system-deps
 report: install
 	$(BIN)/cae-report build $(if $(YEAR),--year $(YEAR)) --engine $(ENGINE)
 
-## Validate and clean one year: make check YEAR=2016
+## Validate and clean one year (default: the latest year with data): make check YEAR=2016
 check: install
-	$(BIN)/cae-report check --year $(or $(YEAR),2016)
+	$(BIN)/cae-report check $(if $(YEAR),--year $(YEAR))
 
+## Rebuild every year with data (or YEARS=2015-2016), two at a time.
+YEARS ?=
 batch: install
-	$(BIN)/cae-report batch --years 2013-2016 --jobs 2
+	$(BIN)/cae-report batch $(if $(YEARS),--years $(YEARS)) --jobs 2
 
 test: install system-deps $(AXE)
 	$(BIN)/python -m pytest

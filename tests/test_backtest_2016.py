@@ -57,20 +57,35 @@ def test_the_back_test_fails_when_a_published_figure_changes(processed, year_cop
 
 def test_2016_corrected_values():
     anomalies = pd.read_csv(EXPECTED / "anomalies.csv", dtype=str, keep_default_na=False)
-    corrected = {
-        (r.table, r.key, r.field): r.corrected
+    decided = {
+        (r.table, r.key, r.field): (r.corrected, r.status)
         for r in anomalies.itertuples()
         if r.action == "corrected"
     }
-    assert corrected[("movements", "2016-12", "headcount_end")] == "84"
-    assert corrected[("income_statement", "charges / Entrepreneuriat coopératif", "actual")] == "0"
-    assert corrected[("key_figures", "training_hours", "value")] == "219"
-    assert corrected[("key_figures", "training_attendance", "value")] == "51"
-    assert corrected[("key_figures", "personnel_variance_pct", "value")] == "-1.9"
-    assert (
-        corrected[("income_statement", "products / Uniformation", "published_variance_pct")]
-        == "non défini"
+    assert decided[("movements", "2016-12", "headcount_end")] == ("84", "corrected")
+    assert decided[("income_statement", "charges / Entrepreneuriat coopératif", "actual")] == (
+        "0",
+        "probable",  # a copy of the line above; « Fournitures eau électricité » would also do
     )
-    flagged = {(r.table, r.key) for r in anomalies.itertuples() if r.action == "flagged"}
-    assert ("key_figures", "contracts_support") in flagged
-    assert ("key_figures", "members_previous") in flagged
+    assert decided[("key_figures", "training_hours", "value")] == ("219", "probable")
+    assert decided[("key_figures", "training_attendance", "value")] == ("51", "probable")
+    assert decided[("key_figures", "personnel_variance_pct", "value")] == ("-1.9", "corrected")
+    assert decided[("entrepreneurs", "MATHRAY Fabienne", "town")] == ("FREISSINIÈRES", "corrected")
+    assert decided[("income_statement", "products / Uniformation", "published_variance_pct")] == (
+        "non défini",
+        "corrected",
+    )
+    flagged = {(r.table, r.key): r.status for r in anomalies.itertuples() if r.action == "flagged"}
+    assert flagged[("key_figures", "contracts_support")] == "undecided"
+    assert flagged[("key_figures", "members_previous")] == "undecided"
+    assert flagged[("key_figures", "cice_share_pct")] == "undecided"
+    # One finding per root cause: the list against the text is one finding with its rows.
+    list_finding = anomalies.loc[anomalies["key"] == "contracts_cdi", "finding"].item()
+    assert set(anomalies.loc[anomalies["finding"] == list_finding, "key"]) == {
+        "contracts_cdi",
+        "contracts_support",
+        "headcount_end",
+        "JAMGOTCHIAN Serge",
+        "LALIN HONORE Silvia",
+    }
+    assert set(anomalies["status"]) <= {"corrected", "probable", "undecided", "note"}

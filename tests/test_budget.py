@@ -87,28 +87,66 @@ def key_figures(**values) -> pd.DataFrame:
 # ---------------------------------------------------------------- lines and materiality
 
 
-def test_zero_or_missing_budget_gives_undefined_variance_pct():
+def test_missing_budget_gives_an_undefined_variance_zero_budget_a_variance():
+    """A line nobody budgeted has no variance at all (not « the whole actual »); a line
+    budgeted at 0 € has its actual as variance and an undefined percentage."""
     out = budget.lines(
         statement(
             [
                 ("products", "other_income", "Uniformation", 1500, None),
                 ("products", "other_income", "Don", 500, 0),
+                ("products", "other_income", "Legs", 1200, 0),
             ]
         )
     )
     expected = pd.DataFrame(
         {
-            "side": ["products", "products"],
-            "group": ["other_income", "other_income"],
-            "label": ["Uniformation", "Don"],
-            "actual": [1500.0, 500.0],
-            "budget": [0.0, 0.0],
-            "variance_eur": [1500.0, 500.0],
-            "variance_pct": [np.nan, np.nan],
-            "material": [True, False],
+            "side": ["products"] * 3,
+            "group": ["other_income"] * 3,
+            "label": ["Uniformation", "Don", "Legs"],
+            "actual": [1500.0, 500.0, 1200.0],
+            "budget": [np.nan, 0.0, 0.0],
+            "variance_eur": [np.nan, 500.0, 1200.0],
+            "variance_pct": [np.nan, np.nan, np.nan],
+            "material": [False, False, True],
         }
     )
     assert_frame_equal(out, expected)
+    assert_frame_equal(budget.with_variance(out), expected.iloc[1:].reset_index(drop=True))
+    assert_frame_equal(budget.without_variance(out), expected.iloc[:1])
+
+
+def test_a_line_with_neither_booking_nor_budget_and_a_group_without_budget():
+    """The crash of issue 11: a report line with no booking and no budget."""
+    frame = statement(
+        [
+            ("charges", "60", "Fournitures", 1200, 1000),
+            ("charges", "60", "Entrepreneuriat coopératif", None, None),
+            ("charges", "61", "Locations", 800, None),
+            ("products", "own_resources", "Mutualisation", 3000, 2500),
+        ]
+    )
+    out = budget.lines(frame)
+    assert out["variance_eur"].isna().tolist() == [False, True, True, False]
+    groups = budget.groups(frame)
+    expected = pd.DataFrame(
+        {
+            "side": ["charges", "charges", "products"],
+            "group": ["60", "61", "own_resources"],
+            "label": ["Achats", "Services extérieurs", "Ressources propres"],
+            "actual": [1200.0, 800.0, 3000.0],
+            "budget": [1000.0, np.nan, 2500.0],
+            "variance_eur": [200.0, np.nan, 500.0],
+            "variance_pct": [20.0, np.nan, 20.0],
+        }
+    )
+    assert_frame_equal(groups, expected)
+    steps = budget.waterfall_steps(frame)
+    # budgeted surplus + every step = actual surplus, the unbudgeted group moving it by
+    # its whole actual
+    assert steps["amount"].iloc[0] == 1500.0
+    assert steps["amount"].iloc[1:-1].sum() + steps["amount"].iloc[0] == steps["amount"].iloc[-1]
+    assert steps["amount"].iloc[-1] == 1000.0
 
 
 @pytest.mark.parametrize(
@@ -120,8 +158,9 @@ def test_zero_or_missing_budget_gives_undefined_variance_pct():
         (6500, 5500, False),  # 1 000 € but 18.2 %: too small relatively
         (20, 2500, True),  # −2 480 €, −99.2 %
         (90, 1000, False),  # −910 €, −91 %: large in %, small in euros
-        (999, 0, False),  # no budget: judged on euros alone
+        (999, 0, False),  # budgeted at 0 €: judged on euros alone
         (1000, 0, True),
+        (5000, None, False),  # not budgeted: no variance, never material
     ],
 )
 def test_materiality_threshold_edges(actual, budget_, material):

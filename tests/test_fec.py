@@ -21,6 +21,7 @@ from cae_report.data.exports.fec import (
     INCOME_STATEMENT_COLUMNS,
     check_fec,
     income_statement_from_fec,
+    ledger_result,
     read_budget,
     read_fec,
     read_mapping,
@@ -68,8 +69,16 @@ def test_reads_the_standard_file(base):
     assert isinstance(base["date"].iloc[0], date)
     assert base["account"].map(type).eq(str).all()
     assert base["debit"].dtype == "float64" and base["credit"].dtype == "float64"
-    assert "Ouvrage « Cœur de CAE » 12 € port 1" in set(base["label"])
+    assert "Petit équipement" in set(base["account_label"])  # CompteLib, the chart's label
     assert base["entry"].nunique() > 50
+    assert not base["opening"].any()
+
+
+def test_entry_labels_are_never_read():
+    """EcritureLib names customers and bank references: no table, no message carries it."""
+    entries = read_fec(FIXTURES / "508536364FEC20160831.txt")
+    text = entries.to_csv()
+    assert "Dupont" not in text and "Benali" not in text and "Facture" not in text
 
 
 @pytest.mark.parametrize("name", VARIANTS)
@@ -148,7 +157,7 @@ def _only_problem(name: str) -> tuple[str, int | None, str | None, str]:
         ),
         ("fec_semicolon.txt", 1, "JournalCode", r"unknown separator.*';'"),
         ("fec_truncated.txt", 8, "PieceDate", r"truncated line: 9 cells for 18 columns"),
-        ("fec_utf16.txt", 1, "JournalCode", r"wrong encoding.*UTF-16"),
+        ("fec_utf16.txt", 1, None, r"file is UTF-16; save it as UTF-8"),
         ("fec_bad_date.txt", 4, "EcritureDate", r"bad date '20161331'"),
         ("fec_bad_amount.txt", 5, "Credit", r"bad amount '1\.234,5O'"),
         ("fec_missing_column.txt", 1, "PieceRef", r"missing required column 'PieceRef'"),
@@ -158,7 +167,7 @@ def test_malformed_file_names_file_line_and_column(name, line, column, pattern):
     text, got_line, got_column, message = _only_problem(name)
     assert (got_line, got_column) == (line, column)
     assert re.search(pattern, message), message
-    assert f"{name}:{line}: column '{column}':" in text
+    assert f"{name}:{line}:" + (f" column '{column}':" if column else "") in text
 
 
 def test_unbalanced_montant_sens_names_the_montant_column(tmp_path):
@@ -177,7 +186,7 @@ def test_bad_cp1252_byte_is_a_wrong_encoding_error(tmp_path):
     data = (FIXTURES / "fec_2016_pipe_cp1252.txt").read_bytes().replace(b"\nac|", b"\na\x81|", 1)
     path = tmp_path / "bad.txt"
     path.write_bytes(data)
-    with pytest.raises(DataError, match=r"bad\.txt:2: column 'JournalCode': wrong encoding"):
+    with pytest.raises(DataError, match=r"bad\.txt:2: column 'JournalCode': byte 0x81 .* not "):
         read_fec(path)
 
 
@@ -208,17 +217,23 @@ def test_budget_module_gives_the_published_figures():
     assert coop["actual"].tolist() == [0.0]  # the FEC cannot hold the report's copy error
 
 
-def test_unmapped_account_is_reported_not_dropped():
+def test_an_account_without_a_line_of_its_own_lands_on_the_pcg_default_line():
+    """67120000 has no line in fec_mapping.csv: the PCG's 67 line takes it, the result
+    still equals class 7 − class 6, and a note names the account by its CompteLib."""
     path = FIXTURES / "fec_2016_unmapped.txt"
     entries = read_fec(path)
     check_fec(entries, path, *YEAR_2016)
-    statement, unmapped = income_statement_from_fec(entries, MAPPING, BUDGET, 2016, path)
-    assert len(unmapped) == 1
-    line = int(entries.loc[entries["account"] == "67120000", "line"].min())
-    assert unmapped[0].startswith(f"{path}:{line}: column 'CompteNum':")
-    assert "account 67120000" in unmapped[0] and "120.00" in unmapped[0]
-    # Left out of the table, not folded into another line: the statement is unchanged.
-    pd.testing.assert_frame_equal(statement, _statement()[0])
+    statement, notes = income_statement_from_fec(entries, MAPPING, BUDGET, 2016, path)
+    line = statement[statement["label"] == "Charges exceptionnelles"]
+    expected = [["charges", "non_operating", 120.0]]
+    assert line[["side", "group", "actual"]].values.tolist() == expected
+    [note] = notes
+    assert "« Charges exceptionnelles »" in note and "67120000 « Pénalités et amendes »" in note
+    assert "120,00\u00a0€" in note and str(path) not in note
+    result = statement.loc[statement["row_type"] == "result", "actual"].item()
+    assert result == pytest.approx(ledger_result(entries)) == 16693 - 120
+    base, _ = _statement()
+    assert "Charges exceptionnelles" not in set(base["label"])  # nothing booked: no row
 
 
 def test_result_is_checked_against_class_7_minus_class_6(base):
@@ -229,7 +244,6 @@ def test_result_is_checked_against_class_7_minus_class_6(base):
     wrong.loc[wrong["prefix"] == "791", "group"] = "60"
     with pytest.raises(DataError) as err:
         income_statement_from_fec(base, wrong, BUDGET, 2016, BASE)
-    assert "differs from class 7 − class 6" in str(err.value)
     assert "result 15193.00 differs from class 7 − class 6 of the FEC 16693.00" in str(err.value)
 
 

@@ -31,10 +31,10 @@ def full_year() -> dict[str, pd.DataFrame]:
         "movements": pd.DataFrame(
             {
                 "year": 2016,
-                "month": [1, 12],
-                "entries": [1, 3],
-                "exits": [2, 7],
-                "headcount_end": [84, 84],
+                "month": range(1, 13),
+                "entries": [1] + [0] * 10 + [3],
+                "exits": [2] + [0] * 10 + [7],
+                "headcount_end": [84] * 11 + [80],
             }
         ),
         "key_figures": key_figures(
@@ -86,6 +86,13 @@ def test_compute_full_year(full_year):
     assert result["web_bounce_pct"] == 61.54
     assert result["training_hours"] == 107.0  # the table, not the stated 216
     assert result["entrepreneurs_revenue"] == 908700.0
+
+
+def test_a_table_of_some_months_gives_no_yearly_total(full_year):
+    some = dict(full_year, movements=full_year["movements"].iloc[:7])
+    some["key_figures"] = pd.concat([some["key_figures"], key_figures(entries=24, exits=25)])
+    result = indicators.compute(some)
+    assert (result["entries"], result["exits"]) == (24, 25)  # the text's, not 7 months' sums
 
 
 def test_counts_are_ints_and_values_plain_python(full_year):

@@ -72,7 +72,11 @@ def test_no_data_sentence_is_one_sentence():
 
 
 def test_comparison_with_partial_previous_year():
-    rows = compare.rows("budget", prepare_year(2016).tables, previous_year(2016).tables)
+    from cae_report import config
+    from cae_report.data import cooperative
+
+    settings = cooperative.load(config.data_dir())
+    rows = compare.rows("budget", prepare_year(2016).tables, previous_year(2016).tables, settings)
     table = narrative.comparison_table(rows)
     assert table["Indicateur"].tolist() == [
         "Contributeurs à la mutualisation",

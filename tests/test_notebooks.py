@@ -64,7 +64,10 @@ def test_check_parameters_validates_year_engine_and_edition():
 
     assert check_parameters(2016) == 2016
     assert check_parameters(2016, "quarto", "internal", root=ROOT) == 2016
-    for bad_year in ("2016", 2016.0, True, None):
+    assert check_parameters(None, root=ROOT) == max(
+        int(p.name) for p in (ROOT / "data" / "raw").iterdir()
+    )  # None: the latest year with data
+    for bad_year in ("2016", 2016.0, True):
         with pytest.raises(TypeError, match="year must be an integer"):
             check_parameters(bad_year)
     with pytest.raises(ValueError, match="no data folder for year 1999"):

@@ -36,10 +36,13 @@ def test_collect_lists_every_input_up_to_the_year_with_its_sha256(project):
     record = provenance.collect(2015, "pandoc", project)
     paths = [row["path"] for row in record["inputs"]]
     expected = sorted(
-        p.relative_to(project).as_posix()
-        for folder in ("data/raw/2013", "data/raw/2014", "data/raw/2015", "data/reference")
-        for p in (project / folder).rglob("*")
-        if p.is_file()
+        [
+            p.relative_to(project).as_posix()
+            for folder in ("data/raw/2013", "data/raw/2014", "data/raw/2015", "data/reference")
+            for p in (project / folder).rglob("*")
+            if p.is_file()
+        ]
+        + ["data/cooperative.yml"]  # the fiscal year and the size limit are read from it
     )
     assert paths == expected  # sorted, relative, nothing of 2016 (a later year)
     assert record["years_read"] == [2013, 2014, 2015]

@@ -118,7 +118,10 @@ def test_by_department_names_known_codes_and_keeps_unknown_ones():
             "share_pct": [50.0, 100 / 6, 100 / 6, 100 / 6],
         }
     )
-    assert_frame_equal(members.by_department(ENTREPRENEURS), expected)
+    names = {"05": "Hautes-Alpes", "26": "Drôme", "69": "Rhône"}
+    assert_frame_equal(members.by_department(ENTREPRENEURS, names), expected)
+    # By default, the official list of every département (data/reference/departements.csv).
+    assert members.by_department(ENTREPRENEURS)["department"].tolist()[2] == "Isère"
 
 
 def test_department_code_restores_a_lost_leading_zero():

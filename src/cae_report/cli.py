@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
@@ -15,8 +14,8 @@ EXIT_INVALID = 2
 
 def parse_year(text: str, root: Path | None = None) -> int:
     """A year is data, not code: digits only, and a data folder must exist for it."""
-    if not re.fullmatch(r"\d{4}", text.strip()):
-        raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits)")
+    if not config.is_year_folder(text.strip()):
+        raise argparse.ArgumentTypeError(f"not a year: {text!r} (expected four digits 0-9)")
     year = int(text)
     years = config.available_years(root)
     if year not in years:
@@ -45,7 +44,7 @@ def parse_years(text: str, root: Path | None = None) -> list[int]:
 
 
 def _digits(text: str) -> int:
-    if not re.fullmatch(r"\d{4}", text.strip()):
+    if not config.is_year_folder(text.strip()):
         raise argparse.ArgumentTypeError(f"not a year: {text!r}")
     return int(text)
 
@@ -58,20 +57,35 @@ def cmd_check(args: argparse.Namespace) -> int:
     for note in prepared.raw.notes:
         print(f"note: {note}")
     anomalies = prepared.anomalies
-    coverage = "complete" if prepared.complete else "partial"
+    coverage = "complete" if prepared.complete else "partial, " + lacks(prepared)
     print(
         f"{year}: data valid ({coverage}); {len(anomalies)} anomalies "
         f"({(anomalies['action'] == 'corrected').sum()} corrected, "
-        f"{(anomalies['action'] == 'flagged').sum()} flagged)"
+        f"{(anomalies['action'] == 'flagged').sum()} flagged; "
+        f"{anomalies['finding'].nunique()} findings)"
     )
     for row in anomalies.itertuples():
         fix = f" -> {row.corrected}" if row.action == "corrected" else ""
         print(
-            f"  [{row.action}] {row.table} | {row.key} | {row.field}: "
+            f"  [{row.finding} {row.status}] {row.table} | {row.key} | {row.field}: "
             f"{row.published}{fix}\n      {row.rule}: {row.message}"
         )
     print(f"clean tables and anomalies.csv written to {config.processed_dir(year)}")
     return 0
+
+
+def lacks(prepared) -> str:
+    """What a partial year lacks to be complete, in words."""
+    from cae_report.data.contract import REQUIRED_COMPLETE
+
+    absent = [t for t in REQUIRED_COMPLETE if t not in prepared.raw.coverage]
+    partial = [t for t in REQUIRED_COMPLETE if prepared.raw.coverage.get(t) == "partial"]
+    parts = []
+    if absent:
+        parts.append("no " + ", ".join(absent))
+    if partial:
+        parts.append("partial " + ", ".join(partial))
+    return "; ".join(parts) or "declared partial"
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -99,7 +113,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from cae_report.build.orchestrate import build_batch, print_summary
 
     results = build_batch(
-        args.years, engine=args.engine, jobs=args.jobs, use_cache=not args.no_cache
+        args.years or config.available_years(),
+        engine=args.engine,
+        jobs=args.jobs,
+        use_cache=not args.no_cache,
     )
     print_summary(results)
     return 0 if all(r.ok for r in results) else 1
@@ -110,7 +127,9 @@ def make_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     check = sub.add_parser("check", help="validate and clean a year's raw data")
-    check.add_argument("--year", type=parse_year, required=True)
+    check.add_argument(
+        "--year", type=parse_year, default=None, help="default: the latest year with data"
+    )
     check.set_defaults(func=cmd_check)
 
     build = sub.add_parser("build", help="build a year's report (HTML and PDF)")
@@ -134,7 +153,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.set_defaults(func=cmd_build)
 
     batch = sub.add_parser("batch", help="build several years")
-    batch.add_argument("--years", type=parse_years, required=True, help="e.g. 2013-2016")
+    batch.add_argument(
+        "--years", type=parse_years, default=None, help="e.g. 2013-2016; default: every year"
+    )
     batch.add_argument(
         "--jobs",
         type=int,

@@ -7,6 +7,7 @@ these helpers, so tests can point the stages at temporary folders.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -64,9 +65,26 @@ def build_dir(year: int, root: Path | None = None, *, internal: bool = False) ->
     return (root or project_root()) / "_build" / (f"{year}-interne" if internal else str(year))
 
 
+YEAR_FOLDER = re.compile(r"[0-9]{4}")
+"""A year folder is named with four ASCII digits: ``str.isdigit`` also accepts ``٢٠١٧`` (which
+``int`` reads as 2017) and ``2016²`` (which ``int`` refuses), and ``02016`` would be 2016 twice."""
+
+
+def is_year_folder(name: str) -> bool:
+    return YEAR_FOLDER.fullmatch(name) is not None
+
+
 def available_years(root: Path | None = None) -> list[int]:
-    """Years that have a raw data folder, oldest first."""
+    """Years that have a raw data folder, oldest first (other folders are ignored)."""
     raw = data_dir(root) / "raw"
     if not raw.is_dir():
         return []
-    return sorted(int(p.name) for p in raw.iterdir() if p.is_dir() and p.name.isdigit())
+    return sorted(int(p.name) for p in raw.iterdir() if p.is_dir() and is_year_folder(p.name))
+
+
+def ignored_folders(root: Path | None = None) -> list[Path]:
+    """Folders of ``data/raw/`` that are not year folders, so the user is told they are ignored."""
+    raw = data_dir(root) / "raw"
+    if not raw.is_dir():
+        return []
+    return sorted(p for p in raw.iterdir() if p.is_dir() and not is_year_folder(p.name))

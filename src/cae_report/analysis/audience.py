@@ -112,10 +112,11 @@ def against_targets(
 def year_visits(tables: dict[str, pd.DataFrame]) -> tuple[int | None, str | None]:
     """Visits of one year and their precision ('exact' or 'rounded').
 
-    The exact filtered-segment count of the audience report is preferred over the
-    rounded figure quoted in the text; (None, None) when the year has neither.
+    The exact count of the year's main segment (:func:`main_segment`) is preferred over
+    the rounded figure quoted in the text; (None, None) when the year has neither.
     """
-    row = _segment(tables.get("web_audience"), "filtered")
+    web = tables.get("web_audience")
+    row = None if web is None or web.empty else _segment(web, main_segment(web))
     if row is not None and not _missing(row.get("visits")):
         return int(row["visits"]), "exact"
     visits = tables.get("web_visits")

@@ -21,7 +21,8 @@ from cae_report.data.keyfigures import stated as _key_figure
 # A line is "material" (worth a sentence in the report) when it moved by at least
 # 1 000 € AND by at least 20 % of its budget. Both conditions: a 1 500 € gap on
 # 90 000 € of salaries is noise, a 300 % gap on 20 € of stationery is too. A line
-# with no budget has no percentage; it is material on the amount alone.
+# budgeted at 0 € has no percentage; it is material on the amount alone. A line with
+# no budget has no variance at all.
 MATERIALITY_EUR = 1000.0
 MATERIALITY_PCT = 20.0
 
@@ -102,6 +103,8 @@ def _scalar(value: float) -> float | None:
 
 
 def _is_material(variance: float, variance_pct: float, budget: float) -> bool:
+    """Material when large in euros and in percent; against a budget of 0 €, in euros only;
+    never without a budget (no variance)."""
     if _missing(variance) or abs(variance) < MATERIALITY_EUR:
         return False
     if budget == 0:
@@ -126,14 +129,17 @@ def _rows(income_statement: pd.DataFrame | None) -> pd.DataFrame:
 def lines(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     """Operating lines with their variance against budget and a materiality flag.
 
-    A missing budget means "not budgeted", i.e. 0 €; its percentage variance is
-    then undefined (NaN), never 100 % as the published table prints it. A missing
-    actual stays NaN (not published is not zero).
+    A budget may leave lines out (a line nobody budgeted, an account the PCG defaults
+    bring in): a missing budget is "not budgeted", and then the variance is undefined
+    (NaN, in euros and in percent), never "the whole actual" nor 100 %; such a line is
+    shown without a variance and left out of the variance chart (:func:`with_variance`).
+    A budget of 0 € is a budget: the variance is the actual, its percentage undefined.
+    A missing actual stays NaN (not published is not zero).
     """
     frame = _rows(income_statement)
     frame = frame[(frame["row_type"] == "line") & frame["group"].isin(OPERATING_GROUPS)]
     actual = _float(frame["actual"]).to_numpy()
-    budget = _float(frame["budget"]).fillna(0.0).to_numpy()
+    budget = _float(frame["budget"]).to_numpy()
     variance = actual - budget
     variance_pct = [_pct(v, b) for v, b in zip(variance, budget, strict=True)]
     material = [
@@ -155,6 +161,17 @@ def lines(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     return out.astype({c: "str" for c in ("side", "group", "label")})
 
 
+def with_variance(line_table: pd.DataFrame) -> pd.DataFrame:
+    """The lines whose variance is defined (budgeted and with an actual): what a chart of
+    variances can show; the others have no bar to draw."""
+    return line_table[line_table["variance_eur"].notna()].reset_index(drop=True)
+
+
+def without_variance(line_table: pd.DataFrame) -> pd.DataFrame:
+    """The lines with no defined variance (no budget, or no actual), to say so in words."""
+    return line_table[line_table["variance_eur"].isna()].reset_index(drop=True)
+
+
 def groups(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     """Actual, budget and variance per accounting group, summed from the lines.
 
@@ -168,7 +185,9 @@ def groups(income_statement: pd.DataFrame | None) -> pd.DataFrame:
         if part.empty:
             continue
         actual = part["actual"].sum(min_count=1)
-        budget = part["budget"].sum()
+        # The group's budget is the sum of its lines' budgets (a line nobody budgeted adds
+        # nothing); a group with no budgeted line has no budget and no variance.
+        budget = part["budget"].sum(min_count=1)
         variance = actual - budget
         rows.append(
             {
@@ -311,30 +330,40 @@ def _matching_lines(income_statement: pd.DataFrame | None, pattern: str) -> pd.D
     return detail[hit.astype(bool)]
 
 
+def _label_pattern(label: str | None, default: str) -> str:
+    """A line named in ``cooperative.yml`` (``statement_lines``): its label or its beginning."""
+    return default if not label else "^" + re.escape(_fold(label))
+
+
 def effective_contribution_rate_pct(
-    income_statement: pd.DataFrame | None, key_figures: pd.DataFrame | None
+    income_statement: pd.DataFrame | None,
+    key_figures: pd.DataFrame | None,
+    line_label: str | None = None,
 ) -> float | None:
     """Mutualisation received in percent of the entrepreneurs' revenue.
 
     The contract rate is applied to margins, not revenue; this effective rate is
-    what the cooperative actually keeps from each euro of revenue.
+    what the cooperative actually keeps from each euro of revenue. ``line_label``: the
+    contribution line (``statement_lines: contribution`` in ``cooperative.yml``).
     """
     revenue = _key_figure(key_figures, "entrepreneurs_revenue")
-    line = _matching_lines(income_statement, MUTUALISATION_PATTERN)
+    line = _matching_lines(income_statement, _label_pattern(line_label, MUTUALISATION_PATTERN))
     if line.empty or not revenue:
         return None
     return _scalar(_pct(line["actual"].sum(min_count=1), revenue))
 
 
 def subsidies_granted_vs_received(
-    income_statement: pd.DataFrame | None, key_figures: pd.DataFrame | None
+    income_statement: pd.DataFrame | None,
+    key_figures: pd.DataFrame | None,
+    line_label: str | None = None,
 ) -> pd.DataFrame:
     """The Région subsidy as booked (granted) against the cash actually received.
 
     The accounts book the granted amount; the report notes only part was paid.
     ``received`` and ``remaining`` are NaN when the amount received is not stated.
     """
-    line = _matching_lines(income_statement, REGION_PATTERN)
+    line = _matching_lines(income_statement, _label_pattern(line_label, REGION_PATTERN))
     line = line[line["group"] == "subsidies"].head(1)
     received = _key_figure(key_figures, "subsidy_region_received")
     rows = [
@@ -371,16 +400,19 @@ def waterfall_steps(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     rank = {g: i for i, g in enumerate(PRODUCT_GROUPS + CHARGE_GROUPS)}
     by_group = by_group.sort_values("group", key=lambda codes: codes.map(rank))
     sign = by_group["side"].map({"products": 1.0, "charges": -1.0})
+    # A group nobody budgeted moves the surplus by its whole actual (the budgeted surplus
+    # counts it as 0), so that budget + Σ steps = actual still holds.
+    effect = by_group["actual"].fillna(0.0) - by_group["budget"].fillna(0.0)
     steps = pd.DataFrame(
         {
             "label": by_group["label"].to_numpy(),
-            "amount": (sign * by_group["variance_eur"]).to_numpy(),
+            "amount": (sign * effect).to_numpy(),
             "kind": "relative",
         }
     )
     start = {
         "label": BUDGET_RESULT_LABEL,
-        "amount": result["operating_surplus_budget"],
+        "amount": float((sign * by_group["budget"].fillna(0.0)).sum()),
         "kind": "absolute",
     }
     end = {

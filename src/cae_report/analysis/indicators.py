@@ -136,6 +136,9 @@ def _previous_headcount_end(previous: Mapping | None) -> float | None:
 def _movement_values(tables: Mapping[str, pd.DataFrame], previous: Mapping | None) -> dict:
     key_figures = tables.get("key_figures")
     frame = tables.get("movements")
+    if frame is not None and set(frame["month"]) != set(range(1, 13)):
+        # A table of some months only gives no yearly total: the text's figures are kept.
+        frame = None
     kf = key_figures
     if _key_figure(key_figures, "headcount_start") is None:
         # 1 January of this year is 31 December of the last: use it when this year lacks both
@@ -180,7 +183,7 @@ def _web_values(tables: Mapping[str, pd.DataFrame]) -> dict:
     frame = tables.get("web_audience")
     row = None
     if frame is not None and not frame.empty:
-        rows = frame[frame["segment"] == "filtered"]
+        rows = frame[frame["segment"] == audience.main_segment(frame)]
         row = None if rows.empty else rows.iloc[0]
     for key, column in WEB_METRICS.items():
         result[key] = None if row is None else row.get(column)
@@ -213,3 +216,60 @@ def compute(tables: Mapping[str, pd.DataFrame], previous: Mapping | None = None)
         if _missing(values.get(key)):
             values[key] = _key_figure(key_figures, key)
     return {key: _tidy(key, values.get(key)) for key in KEYS}
+
+
+# ---------------------------------------------------------------- identities before publishing
+
+
+class Contradiction(ValueError):
+    """Published indicators that contradict each other: the build must not publish them."""
+
+
+def contradictions(values: Mapping[str, object]) -> list[str]:
+    """The identities the published indicators break (empty when they all hold).
+
+    Counts must add up exactly; a rounded percentage or ratio must agree with its parts to
+    its own rounding. A missing figure breaks nothing."""
+    v = {k: (None if _missing(x) else float(x)) for k, x in values.items() if k in KEYS}
+    found = []
+
+    def exact(name: str, total: str, parts: list[tuple[int, str]]) -> None:
+        if v.get(total) is None or any(v.get(p) is None for _s, p in parts):
+            return
+        computed = sum(sign * v[p] for sign, p in parts)
+        if abs(computed - v[total]) > 0.005:
+            found.append(f"{name}: {total} = {v[total]:g}, expected {computed:g}")
+
+    def rounded(name: str, key: str, num: list[tuple[int, str]], den: str, scale: float) -> None:
+        if v.get(key) is None or v.get(den) in (None, 0) or any(v.get(p) is None for _s, p in num):
+            return
+        computed = sum(sign * v[p] for sign, p in num) / v[den] * scale
+        decimals = DECIMALS.get(key, EUR_DECIMALS)
+        if abs(computed - v[key]) > 0.5 * 10**-decimals + 1e-9:
+            found.append(f"{name}: {key} = {v[key]:g}, expected {computed:.{decimals + 1}f}")
+
+    exact(
+        "stock and flows",
+        "headcount_end",
+        [(1, "headcount_start"), (1, "entries"), (-1, "exits")],
+    )
+    exact("people accompanied", "accompanied", [(1, "headcount_start"), (1, "entries")])
+    exact("movements", "movements", [(1, "entries"), (1, "exits")])
+    exact(
+        "operating surplus", "operating_surplus", [(1, "products_actual"), (-1, "charges_actual")]
+    )
+    rounded("movement rate", "movement_rate_pct", [(1, "movements")], "headcount_start", 100)
+    rounded(
+        "subsidies share", "subsidies_share_pct", [(1, "subsidies_actual")], "products_actual", 100
+    )
+    rounded("pages per visit", "web_pages_per_visit", [(1, "web_pageviews")], "web_visits", 1)
+    return found
+
+
+def check(values: Mapping[str, object]) -> None:
+    """Raise :class:`Contradiction` when the indicators break an identity."""
+    found = contradictions(values)
+    if found:
+        raise Contradiction(
+            "indicators.json would contradict itself, not published: " + "; ".join(found)
+        )

@@ -12,20 +12,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 
 import pandas as pd
 
 OTHER_SECTOR = "Autres"
 # Contract statuses in the order of the published list's legend.
 STATUS_ORDER = ("Entrepreneur salarié", "En convention", "CDD", "Sortie")
-DEPARTMENTS = {
-    "01": "Ain",
-    "04": "Alpes-de-Haute-Provence",
-    "05": "Hautes-Alpes",
-    "26": "Drôme",
-    "69": "Rhône",
-    "74": "Haute-Savoie",
-}
 MAPPING_COLUMNS = ["order", "pattern", "sector", "note"]
 
 
@@ -77,18 +70,34 @@ def department_code(postcode: object) -> str:
     return text[:2]
 
 
-def by_department(entrepreneurs: pd.DataFrame | None) -> pd.DataFrame:
+def _official_names() -> dict[str, str]:
+    """Every département's name, from the official list the project keeps
+    (``data/reference/departements.csv``); empty when there is none."""
+    from cae_report import config
+    from cae_report.data.reference import department_names
+
+    try:
+        return department_names(config.reference_dir())
+    except FileNotFoundError:
+        return {}
+
+
+def by_department(
+    entrepreneurs: pd.DataFrame | None, names: Mapping[str, str] | None = None
+) -> pd.DataFrame:
     """Columns department_code, department, count, share_pct.
 
+    ``names``: code → name (default: the official list of ``data/reference/departements.csv``).
     Unknown codes keep the code as name rather than a guessed one. (Corsica's
     2A/2B and overseas 97x are not handled: no entrepreneur lives there.)
     """
+    names = _official_names() if names is None else names
     if entrepreneurs is None or entrepreneurs.empty:
         out = _empty("department_code", "department")
         return out[["department_code", "department", "count", "share_pct"]]
     codes = entrepreneurs["postcode"].map(department_code)
     out = _counts(codes, "department_code")
-    out.insert(1, "department", out["department_code"].map(lambda c: DEPARTMENTS.get(c, c)))
+    out.insert(1, "department", out["department_code"].map(lambda c: names.get(c, c)))
     return out.astype({"department": "str"})
 
 

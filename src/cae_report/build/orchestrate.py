@@ -59,6 +59,7 @@ class BuildResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     error: str | None = None
     cached: bool = False
+    warnings: list[str] = field(default_factory=list)
 
 
 def log(year: int, message: str) -> None:
@@ -90,7 +91,8 @@ def _files(folder: Path, patterns: tuple[str, ...]) -> list[Path]:
 
 
 def data_digest(year: int, root: Path) -> str:
-    """The data a notebook of ``year`` can read: raw folders up to that year, references."""
+    """The data a notebook of ``year`` can read: raw folders up to that year, references,
+    the cooperative's settings."""
     paths = [
         p
         for y in config.available_years(root)
@@ -99,6 +101,8 @@ def data_digest(year: int, root: Path) -> str:
         if p.is_file()
     ]
     paths += _files(config.reference_dir(root), ("*",))
+    settings = config.data_dir(root) / "cooperative.yml"  # fiscal year, size limit…
+    paths += [settings] if settings.is_file() else []
     return _tree_digest(paths, config.data_dir(root))
 
 
@@ -241,7 +245,12 @@ def build_year(
         if use_cache and _up_to_date(out, year, key):
             log(year, "up to date (inputs, notebooks, code and parameters unchanged)")
             return BuildResult(
-                year, True, time.perf_counter() - started, _outputs(out, year), cached=True
+                year,
+                True,
+                time.perf_counter() - started,
+                _outputs(out, year),
+                cached=True,
+                warnings=warnings_of(out),
             )
     except RuntimeError as exc:
         return BuildResult(year, False, time.perf_counter() - started, error=str(exc))
@@ -252,7 +261,13 @@ def build_year(
         _build_into(tmp, year, engine, internal, jobs, root, cache)
         (tmp / BUILD_KEY).write_text(key + "\n")
         _swap(tmp, out)
-        return BuildResult(year, True, time.perf_counter() - started, _outputs(out, year))
+        return BuildResult(
+            year,
+            True,
+            time.perf_counter() - started,
+            _outputs(out, year),
+            warnings=warnings_of(out),
+        )
     except DataError as exc:
         error = "invalid data:\n" + "\n".join(f"  {p}" for p in exc.problems)
     except Exception as exc:  # noqa: BLE001 - every failure is reported, the build goes on
@@ -288,6 +303,15 @@ def _up_to_date(out: Path, year: int, key: str) -> bool:
     return all((out / name.format(year=year)).is_file() for name in OUTPUTS)
 
 
+def warnings_of(out: Path) -> list[str]:
+    """What a built year lacks from the previous one (``previous_year`` in indicators.json)."""
+    try:
+        record = json.loads((out / "indicators.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return list((record.get("previous_year") or {}).get("warnings", []))
+
+
 def _outputs(out: Path, year: int) -> dict[str, Path]:
     return {
         "html": out / f"rapport-{year}.html",
@@ -310,17 +334,26 @@ def _build_into(
 ) -> None:
     from cae_report.analysis import indicators
     from cae_report.build import provenance
-    from cae_report.build.prepare import prepare_year, previous_year, write_processed
+    from cae_report.build.prepare import prepare_year, previous_year_status, write_processed
     from cae_report.publish import chapters, render
 
     log(year, "validating and cleaning the data")
     prepared = prepare_year(year, root=root)
     write_processed(prepared, config.processed_dir(year, root))
     prepared.anomalies.to_csv(tmp / "anomalies.csv", index=False, lineterminator="\n")
-    previous = previous_year(year, root)
+    status = previous_year_status(year, root)
+    previous = status.prepared
     values = indicators.compute(prepared.tables, previous.tables if previous else None)
+    indicators.check(values)
+    for warning in status.warnings:
+        log(year, f"warning: {warning}")
     (tmp / "indicators.json").write_text(
-        json.dumps({"year": year, **values}, indent=2, ensure_ascii=False) + "\n",
+        json.dumps(
+            {"year": year, **values, "previous_year": status.as_dict()},
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n",
         encoding="utf-8",
     )
     record = provenance.collect(year, engine, root)
@@ -395,7 +428,8 @@ def build_batch(
             if line.startswith(f"[{year}]"):
                 print(line, file=sys.stderr, flush=True)
         if proc.returncode == 0:
-            return BuildResult(year, True, seconds, _outputs(config.build_dir(year), year))
+            out = config.build_dir(year)
+            return BuildResult(year, True, seconds, _outputs(out, year), warnings=warnings_of(out))
         errors = [ln for ln in proc.stderr.splitlines() if not ln.startswith(f"[{year}]")]
         error = "\n".join(errors).removeprefix("error: ") or "failed"
         return BuildResult(year, False, seconds, error=error)
@@ -405,12 +439,14 @@ def build_batch(
 
 
 def print_summary(results: list[BuildResult]) -> None:
-    print(f"{'year':<6}{'status':<8}{'time':>8}  outputs / error")
+    print(f"{'year':<6}{'status':<19}{'time':>8}  outputs / error")
     for r in results:
-        status = "ok" if r.ok else "FAILED"
+        status = ("ok, with warnings" if r.warnings else "ok") if r.ok else "FAILED"
         detail = "  ".join(str(p) for k, p in r.outputs.items() if k in ("html", "pdf"))
         if r.cached:
             detail += "  (up to date)"
         if not r.ok:
-            detail = (r.error or "").replace("\n", "\n" + " " * 24)
-        print(f"{r.year:<6}{status:<8}{r.seconds:>7.1f}s  {detail}")
+            detail = (r.error or "").replace("\n", "\n" + " " * 35)
+        print(f"{r.year:<6}{status:<19}{r.seconds:>7.1f}s  {detail}")
+        for warning in r.warnings:
+            print(f"{'':<35}warning: {warning}")

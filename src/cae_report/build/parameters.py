@@ -24,9 +24,14 @@ def check_parameters(
     edition: object = "public",
     root: Path | None = None,
 ) -> int:
-    """The validated ``year`` parameter (an int with a ``data/raw/<year>/`` folder), after
-    checking that ``engine`` is one of :data:`ENGINES` and ``edition`` one of
-    :data:`EDITIONS`."""
+    """The validated ``year`` parameter (an int with a ``data/raw/<year>/`` folder; None means
+    the latest year with data, the default a notebook may declare), after checking that
+    ``engine`` is one of :data:`ENGINES` and ``edition`` one of :data:`EDITIONS`."""
+    if year is None:
+        years = config.available_years(root)
+        if not years:
+            raise ValueError("no data folder at all: no latest year to default to")
+        year = years[-1]
     if isinstance(year, bool) or not isinstance(year, int):
         raise TypeError(f"parameter year must be an integer, got {year!r}")
     if not isinstance(engine, str) or engine not in ENGINES:

@@ -5,13 +5,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
 from cae_report import clean as cleaning
 from cae_report import config
-from cae_report.data import reference
+from cae_report.analysis.compare import PreviousYear, previous_status
+from cae_report.data import cooperative, reference
 from cae_report.data.validate import YearData, load_year
 from cae_report.errors import DataError
 
@@ -36,16 +38,51 @@ class Prepared:
 def prepare(raw_dir: Path, reference_dir: Path, year: int, *, internal: bool = False) -> Prepared:
     """Validate and clean one year, in memory (cheap: every notebook may call it)."""
     raw = load_year(raw_dir, year, reference_dir)
-    tables, anomalies = cleaning.clean(raw.tables, reference.load_reference(reference_dir))
-    if raw.export_anomalies:
-        exported = pd.DataFrame(raw.export_anomalies, columns=anomalies.columns)
-        anomalies = pd.concat([anomalies, exported], ignore_index=True)
+    context = cleaning.Context(
+        year,
+        _previous_tables(raw_dir, reference_dir, year),
+        _settings(reference_dir),
+        raw.coverage,
+        raw_dir,
+    )
+    tables, anomalies = cleaning.clean(raw.tables, _reference(reference_dir), context)
+    anomalies = cleaning.with_findings(anomalies, raw.export_anomalies)
     if not internal:
         # Private by default: neither the clean tables nor the raw ones kept alongside them
         # (``Prepared.raw``) carry personal details once the cleaning rules have run.
         tables = {name: _public(name, frame) for name, frame in tables.items()}
         raw = replace(raw, tables={name: _public(name, f) for name, f in raw.tables.items()})
     return Prepared(year, raw, tables, anomalies)
+
+
+def _previous_tables(raw_dir: Path, reference_dir: Path, year: int):
+    """The previous year's clean tables, which this year's rules compare with; None when it
+    has no folder or invalid data (:func:`previous_year_status` says which)."""
+    folder = raw_dir.parent / str(year - 1)
+    if not folder.is_dir():
+        return None
+    try:
+        return prepare(folder, reference_dir, year - 1).tables
+    except DataError:
+        return None
+
+
+def _settings(reference_dir: Path) -> dict:
+    data_dir = reference_dir.parent
+    return cooperative.load(data_dir) if cooperative.path(data_dir).is_file() else {}
+
+
+def _reference(reference_dir: Path) -> reference.Reference:
+    stamp = tuple(
+        (p.name, p.stat().st_mtime_ns, p.stat().st_size)
+        for p in sorted(reference_dir.glob("*.csv"))
+    )
+    return _cached_reference(str(reference_dir), stamp)
+
+
+@lru_cache(maxsize=4)
+def _cached_reference(folder: str, stamp: tuple) -> reference.Reference:
+    return reference.load_reference(Path(folder))
 
 
 def prepare_year(year: int, *, internal: bool = False, root: Path | None = None) -> Prepared:
@@ -61,6 +98,20 @@ def previous_year(year: int, root: Path | None = None) -> Prepared | None:
         return prepare_year(year - 1, root=root)
     except DataError:
         return None
+
+
+def previous_year_status(year: int, root: Path | None = None) -> PreviousYear:
+    """How ``year`` stands to ``year − 1``: which comparisons the report cannot make and why
+    (printed by the report, counted by the build), with the previous year's data when valid."""
+    exists = config.raw_dir(year - 1, root).is_dir()
+    earlier = any(y < year - 1 for y in config.available_years(root))
+    prepared, problems = None, ()
+    if exists:
+        try:
+            prepared = prepare_year(year - 1, root=root)
+        except DataError as exc:
+            problems = tuple(str(p) for p in exc.problems)
+    return previous_status(year, prepared, exists, earlier, problems)
 
 
 def visits_history(year: int, root: Path | None = None) -> pd.DataFrame:

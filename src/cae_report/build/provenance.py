@@ -64,13 +64,17 @@ def read_years(year: int, root: Path) -> list[int]:
 
 
 def input_files(year: int, root: Path) -> list[dict[str, Any]]:
-    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, sorted by
-    path: ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
+    """Every file of ``data/raw/<y>/`` (y ≤ ``year``) and of ``data/reference/``, and
+    ``data/cooperative.yml``, sorted by path:
+    ``{"path": "data/raw/2016/movements.csv", "bytes": …, "sha256": …}``.
 
     The same files as the build's data key (:func:`cae_report.build.orchestrate.data_digest`)."""
     folders = [config.raw_dir(y, root) for y in read_years(year, root)]
     folders.append(config.reference_dir(root))
     paths = [p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()]
+    # The cooperative's settings are data too (its fiscal year, its size limit per file).
+    settings = config.data_dir(root) / "cooperative.yml"
+    paths += [settings] if settings.is_file() else []
     rows = [
         {
             "path": p.relative_to(root).as_posix(),
@@ -233,12 +237,15 @@ def summary_text(record: dict[str, Any]) -> str:
 
     inputs = record["inputs"]
     reference = sum(1 for row in inputs if row["path"].startswith("data/reference/"))
-    raw = len(inputs) - reference
+    raw = sum(1 for row in inputs if row["path"].startswith("data/raw/"))
+    settings = len(inputs) - raw - reference
     return (
         f"Les chiffres de ce rapport sont calculés à partir de "
         f"{fmt_count(len(inputs), 'fichier')} : {fmt_count(raw, 'fichier')} de données "
-        f"{_years_phrase(record['years_read'])} et "
-        f"{fmt_count(reference, 'fichier de référence', 'fichiers de référence')}. "
+        f"{_years_phrase(record['years_read'])}, "
+        f"{fmt_count(reference, 'fichier de référence', 'fichiers de référence')}"
+        + (" et les réglages de la coopérative" if settings else "")
+        + ". "
         "L'empreinte SHA-256 de chaque fichier, donnée ci-dessous et dans le fichier "
         "provenance.json publié avec le rapport, permet de vérifier qu'un fichier est bien "
         "celui qui a servi : la moindre modification du fichier change son empreinte. "

@@ -8,7 +8,6 @@ unambiguously, and says exactly why not otherwise.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
@@ -19,7 +18,8 @@ from pathlib import Path
 import pandas as pd
 from babel.dates import get_month_names
 
-from cae_report.data.contract import DATE, FLOAT, INT, MONTH, POSTCODE, YEAR_MONTH, Table
+from cae_report.data.contract import DATE, FLOAT, INT, MONTH, POSTCODE, STR, YEAR_MONTH, Table
+from cae_report.data.rawtext import ENCODING_NAMES, read_text
 from cae_report.errors import DataError, Problem
 
 _SEPARATORS = (",", ";", "\t")
@@ -45,31 +45,8 @@ class Dialect:
 
     def describe(self) -> str:
         sep = {";": "';'", ",": "','", "\t": "tab"}[self.separator]
-        return f"encoding {self.encoding}, separator {sep}, decimal '{self.decimal}'"
-
-
-def decode(path: Path, raw: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else cp1252; refuse UTF-16."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise DataError.one(path, "file is UTF-16; save it as UTF-8 (CSV UTF-8) instead", 1)
-    if raw.startswith(codecs.BOM_UTF8):
-        return raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        try:
-            text = raw.decode("cp1252")
-        except UnicodeDecodeError as exc2:
-            line2 = raw[: exc2.start].count(b"\n") + 1
-            raise DataError.one(
-                path,
-                f"neither UTF-8 nor cp1252: byte 0x{raw[exc2.start]:02x} cannot be decoded",
-                line2,
-            ) from None
-        if "\x00" in text:
-            raise DataError.one(path, "file holds NUL bytes: not a text CSV", line) from None
-        return text, "cp1252"
+        encoding = ENCODING_NAMES.get(self.encoding, self.encoding)
+        return f"encoding {encoding}, separator {sep}, decimal '{self.decimal}'"
 
 
 def sniff_separator(path: Path, header: str, expected: list[str]) -> str:
@@ -89,29 +66,56 @@ def sniff_separator(path: Path, header: str, expected: list[str]) -> str:
     return winners[0]
 
 
-def read_table(path: Path, table: Table) -> tuple[pd.DataFrame, Dialect]:
-    """Read one raw file into a typed DataFrame; a hidden ``_line`` column keeps line numbers."""
+def read_table(
+    path: Path, table: Table, *, max_bytes: int | None = None
+) -> tuple[pd.DataFrame, Dialect]:
+    """Read one raw file into a typed DataFrame; a hidden ``_line`` column keeps line numbers.
+
+    ``max_bytes``: the size limit per raw file (:func:`cae_report.data.rawtext.file_limit`).
+    """
     if not path.is_file():
         raise DataError.one(path, f"missing file ({table.description})")
-    text, encoding = decode(path, path.read_bytes())
+    decoded = read_text(path, max_bytes)
+    text = decoded.text
     if not text.strip():
         raise DataError.one(path, "file is empty", 1)
     expected = [c.name for c in table.columns]
-    header = text.splitlines()[0]
+    header = text.split("\n", 1)[0].rstrip("\r")
     sep = sniff_separator(path, header, expected)
-    dialect = Dialect(encoding, sep, "," if sep == ";" else ".")
+    dialect = Dialect(decoded.encoding, sep, "," if sep == ";" else ".")
     columns, rows, problems = split_records(path, text, sep)
+    del text, decoded
     _check_header(path, table, columns)
-    records = [{"_line": line, **dict(zip(columns, cells, strict=True))} for line, cells in rows]
-    frame = pd.DataFrame(records, columns=["_line", *columns])
-    typed = {"_line": frame["_line"].astype("int64")}
+    if not rows and not problems:
+        raise DataError.one(path, NO_ROWS, 1)
+    frame = pd.DataFrame([cells for _, cells in rows], columns=columns, dtype=object)
+    frame.insert(0, "_line", pd.array([line for line, _ in rows], dtype="int64"))
+    del rows
+    typed = {"_line": frame["_line"]}
     for col in table.columns:
         if col.name not in columns:
             continue
         typed[col.name] = _parse_column(path, frame, col, dialect, problems)
     if problems:
-        raise DataError(problems)
+        raise DataError(capped(problems))
     return pd.DataFrame(typed), dialect
+
+
+NO_ROWS = (
+    "no rows: the file holds its header line only; add the rows, or remove the file "
+    "and its line in sources.csv"
+)
+MAX_PROBLEMS = 50
+"""Problems listed per file: a file with thousands of bad cells says so with the first ones."""
+
+
+def capped(problems: list[Problem]) -> list[Problem]:
+    """The first :data:`MAX_PROBLEMS` problems, and one more saying how many were left out."""
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    first = problems[:MAX_PROBLEMS]
+    rest = len(problems) - MAX_PROBLEMS
+    return [*first, Problem(first[-1].file, f"… and {rest} more problem(s) in this file")]
 
 
 def split_records(
@@ -119,11 +123,13 @@ def split_records(
 ) -> tuple[list[str], list[tuple[int, list[str]]], list[Problem]]:
     """The header's column names, each non-blank record with the line it starts on, and a
     problem for each record whose cell count differs from the header's."""
-    rows, lines = _split_rows(path, text, sep)
-    columns = [c.strip() for c in rows[0]]
+    rows = _split_rows(path, text, sep)
+    if not rows:
+        raise DataError.one(path, "file is empty", 1)
+    columns = [c.strip().lstrip("\ufeff") for c in rows[0][1]]
     records, problems = [], []
-    for cells, line in zip(rows[1:], lines[1:], strict=True):
-        if not any(c.strip() for c in cells):
+    for line, cells in rows[1:]:
+        if not "".join(cells).strip():
             continue
         if len(cells) != len(columns):
             problems.append(
@@ -134,19 +140,31 @@ def split_records(
     return columns, records, problems
 
 
-def _split_rows(path: Path, text: str, sep: str) -> tuple[list[list[str]], list[int]]:
-    """CSV records with the line each starts on (quoted cells may span lines)."""
+def _split_rows(path: Path, text: str, sep: str) -> list[tuple[int, list[str]]]:
+    """CSV records with the line each starts on (quoted cells may span lines).
+
+    A quote never closed makes the reader swallow the rest of the file: the error names
+    the line where that record, and so the quote, opened.
+    """
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
-    rows, lines = [], []
+    rows: list[tuple[int, list[str]]] = []
     start = 1
     try:
         for row in reader:
-            rows.append(row)
-            lines.append(start)
+            rows.append((start, row))
             start = reader.line_num + 1
     except csv.Error as exc:
-        raise DataError.one(path, f"malformed CSV: {exc}", reader.line_num) from None
-    return rows, lines
+        if "end of data" in str(exc):
+            message = 'a quote (") opened on this line is never closed'
+        elif reader.line_num > start:
+            message = (
+                f'a quote (") opened on this line runs to line {reader.line_num}, where '
+                f"the CSV breaks ({exc})"
+            )
+        else:
+            message = str(exc)
+        raise DataError.one(path, f"malformed CSV: {message}", start) from None
+    return rows
 
 
 def _check_header(path: Path, table: Table, columns: list[str]) -> None:
@@ -167,24 +185,59 @@ def _check_header(path: Path, table: Table, columns: list[str]) -> None:
         raise DataError(problems)
 
 
+_NUMBER = {".": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)", ",": r"[+-]?(?:\d+(?:,\d*)?|,\d+)"}
+_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
+
+
 def _parse_column(path, frame, col, dialect, problems) -> pd.Series:
-    values = []
-    for line, raw in zip(frame["_line"], frame[col.name], strict=True):
-        cell = raw.strip()
-        if cell == "":
-            if not col.nullable:
-                problems.append(
-                    Problem(path, "empty cell where a value is required", line, col.name)
-                )
-            values.append(None)
-            continue
+    """Typed values of one column; a problem for each cell that is not valid.
+
+    The common cells (numbers, ISO dates, text) are parsed for the whole column at once, so
+    a large file is read in seconds; the other cells go through :func:`parse_cell`, which
+    says why a cell is wrong.
+    """
+    cells = frame[col.name].str.strip()
+    empty = cells.eq("")
+    values = pd.Series(None, index=frame.index, dtype=object)
+    if col.kind in (INT, FLOAT):
+        text = cells.str.replace(_THOUSANDS, "", regex=True)
+        fast = text.str.fullmatch(_NUMBER[dialect.decimal]) & ~empty
+        numbers = pd.to_numeric(text.where(fast).str.replace(",", ".", regex=False))
+        if col.kind == INT:
+            fast &= numbers.eq(numbers.round())
+        values = numbers.where(fast).astype(object)
+    elif col.kind == DATE:
+        fast = cells.str.fullmatch(_ISO_DATE) & ~empty
+        parsed = pd.to_datetime(cells.where(fast), format="%Y-%m-%d", errors="coerce")
+        fast &= parsed.notna()
+        values = cells.where(fast)
+    elif col.kind == STR:
+        fast = ~empty
+        values = cells.where(fast)
+    else:
+        fast = pd.Series(False, index=frame.index)
+    slow = ~fast & ~empty
+    for index in frame.index[slow]:
+        cell = cells[index]
         try:
-            values.append(parse_cell(cell, col.kind, dialect))
+            values[index] = parse_cell(cell, col.kind, dialect)
         except ValueError as exc:
-            problems.append(Problem(path, f"{cell!r}: {exc}", line, col.name))
-            values.append(None)
+            problems.append(
+                Problem(path, f"{cell!r}: {exc}", int(frame.at[index, "_line"]), col.name)
+            )
+            values[index] = None
+    if not col.nullable:
+        for line in frame.loc[empty, "_line"]:
+            problems.append(
+                Problem(path, "empty cell where a value is required", int(line), col.name)
+            )
+    values = values.where(~empty, None)
     dtype = {INT: "Int64", FLOAT: "Float64"}.get(col.kind, "object")
-    return pd.Series(values, index=frame.index, dtype=dtype)
+    if col.kind == INT:
+        return pd.array([None if pd.isna(v) else int(v) for v in values], dtype="Int64")
+    if col.kind == FLOAT:
+        return pd.Series(pd.to_numeric(values, errors="coerce"), index=frame.index).astype(dtype)
+    return values.astype(object).where(values.notna(), None)
 
 
 def parse_cell(cell: str, kind: str, dialect: Dialect):

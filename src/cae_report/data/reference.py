@@ -13,10 +13,28 @@ class Reference:
     """Reference data the cleaning rules compare against (``data/reference/``)."""
 
     places: pd.DataFrame  # columns: name, commune, kind
+    # The official communes (``communes.csv``: code, name, department, postcodes, kind), None
+    # when the project has no such file (then commune names are not checked).
+    communes: pd.DataFrame | None = None
+
+
+def _optional(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
 def load_reference(folder: Path) -> Reference:
-    return Reference(places=pd.read_csv(folder / "places.csv", dtype=str, keep_default_na=False))
+    return Reference(
+        places=pd.read_csv(folder / "places.csv", dtype=str, keep_default_na=False),
+        communes=_optional(folder / "communes.csv"),
+    )
+
+
+def department_names(folder: Path) -> dict[str, str]:
+    """Code → name of every French département (``departements.csv``, official list)."""
+    frame = _optional(folder / "departements.csv")
+    return {} if frame is None else dict(zip(frame["code"], frame["name"], strict=True))
 
 
 def sector_mapping(folder: Path) -> pd.DataFrame:

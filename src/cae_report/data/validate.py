@@ -6,15 +6,20 @@ Every problem of every file is collected and raised together as one
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.pandas as pa
 
+from cae_report.config import is_year_folder
+from cae_report.data import cooperative
 from cae_report.data.contract import REQUIRED_COMPLETE, TABLES, Table, pandera_schema
 from cae_report.data.exports.derive import PROVIDES
-from cae_report.data.read import Dialect, read_table
+from cae_report.data.fiscal import FiscalYear, fiscal_year
+from cae_report.data.rawtext import file_limit
+from cae_report.data.read import Dialect, capped, read_table
 from cae_report.errors import DataError, Problem
 
 
@@ -28,8 +33,15 @@ class YearData:
     notes: list[str] = field(default_factory=list)
     # From the cooperative's own exports (FEC, audience, register), when the folder has some.
     exports: dict[str, list[str]] = field(default_factory=dict)
-    export_notes: list[str] = field(default_factory=list)
     export_anomalies: list[dict] = field(default_factory=list)
+    # What the exports do not say, in French, to print next to the figures of each table.
+    table_notes: dict[str, list[str]] = field(default_factory=dict)
+    fiscal: FiscalYear | None = None
+
+    @property
+    def export_notes(self) -> list[str]:
+        """The notes of the audience exports (what the audience chapter prints)."""
+        return self.table_notes.get("web_audience", [])
 
     @property
     def complete(self) -> bool:
@@ -43,16 +55,19 @@ def load_year(folder: Path, year: int, reference: Path | None = None) -> YearDat
     tables with the mappings of ``reference`` (default: ``data/reference`` beside ``raw``)."""
     if not folder.is_dir():
         raise DataError.one(folder, f"no data folder for {year}")
-    if folder.name != str(year):
+    if folder.name != str(year) or not is_year_folder(folder.name):
         raise DataError.one(folder, f"folder name does not match the year {year}")
+    data_dir = folder.parent.parent
+    limit = file_limit(data_dir)
+    fiscal = fiscal_year(year, data_dir)
     sources_path = folder / "sources.csv"
-    sources, dialect = _read_checked(sources_path, TABLES["sources"], year)
+    sources, dialect = _read_checked(sources_path, TABLES["sources"], year, limit)
     coverage, exports, problems = _declared_files(folder, sources)
     tables: dict[str, pd.DataFrame] = {}
-    notes = _dialect_notes(sources_path, dialect)
+    notes = _ignored_folders(folder.parent) + _dialect_notes(sources_path, dialect)
     for name in coverage:
         try:
-            frame, dialect = _read_checked(folder / f"{name}.csv", TABLES[name], year)
+            frame, dialect = _read_checked(folder / f"{name}.csv", TABLES[name], year, limit)
         except DataError as exc:
             problems += exc.problems
             continue
@@ -61,18 +76,46 @@ def load_year(folder: Path, year: int, reference: Path | None = None) -> YearDat
     if problems:
         raise DataError(problems)
     tables["sources"] = sources.drop(columns="_line")
-    data = YearData(year, tables, coverage, notes, exports)
+    data = YearData(year, tables, coverage, notes, exports, fiscal=fiscal)
     if exports:
-        _add_exports(data, folder, sources, reference or folder.parent.parent / "reference")
+        _add_exports(data, folder, sources, reference or data_dir / "reference", limit)
     return data
 
 
-def _add_exports(data: YearData, folder: Path, sources: pd.DataFrame, reference: Path) -> None:
+def _ignored_folders(raw: Path) -> list[str]:
+    """A note for each folder of ``data/raw/`` that is not a year folder (four digits 0-9)."""
+    return [
+        f"{path}: folder ignored (a year folder is named with four digits 0-9, e.g. 2016)"
+        for path in sorted(raw.iterdir())
+        if path.is_dir() and not is_year_folder(path.name)
+    ]
+
+
+def _siren(data_dir: Path) -> str | None:
+    """The cooperative's SIREN (the first nine digits of its SIRET), to check a FEC's name."""
+    if not (data_dir / "cooperative.yml").is_file():
+        return None
+    digits = re.sub(r"\D", "", str(cooperative.load(data_dir).get("siret") or ""))
+    return digits[:9] if len(digits) >= 9 else None
+
+
+def _add_exports(
+    data: YearData, folder: Path, sources: pd.DataFrame, reference: Path, limit: int
+) -> None:
     from cae_report.data.exports.derive import derive, merge
 
-    derived = derive(folder, data.exports, data.year, reference)
+    derived = derive(
+        folder,
+        data.exports,
+        data.year,
+        reference,
+        fiscal=data.fiscal,
+        max_bytes=limit,
+        siren=_siren(folder.parent.parent),
+    )
     data.export_anomalies = merge(data.tables, derived)
-    data.export_notes = derived.notes
+    data.table_notes = derived.table_notes
+    data.notes += derived.notes
     cov = dict(zip(sources["file"], sources["coverage"], strict=True))
     for kind, files in data.exports.items():
         for name in PROVIDES[kind]:
@@ -117,13 +160,15 @@ def _declared_files(
     return coverage, exports, problems
 
 
-def _read_checked(path: Path, table: Table, year: int) -> tuple[pd.DataFrame, Dialect]:
-    frame, dialect = read_table(path, table)
+def _read_checked(
+    path: Path, table: Table, year: int, limit: int | None = None
+) -> tuple[pd.DataFrame, Dialect]:
+    frame, dialect = read_table(path, table, max_bytes=limit)
     problems = _value_problems(path, table, frame)
     problems += _key_problems(path, table, frame)
     problems += _year_problems(path, table, frame, year)
     if problems:
-        raise DataError(problems)
+        raise DataError(capped(problems))
     return frame, dialect
 
 
@@ -145,21 +190,28 @@ def _located(path: Path, frame: pd.DataFrame, case: dict) -> Problem:
 
 
 def _key_problems(path: Path, table: Table, frame: pd.DataFrame) -> list[Problem]:
-    keys = frame[list(table.key)].astype(str).agg(" / ".join, axis=1)
+    """A problem for each row repeating the key of an earlier row (found for the whole table
+    at once: the key text is only built for the repeated rows)."""
+    key = list(table.key)
+    repeated = frame.duplicated(subset=key, keep=False)
+    if not repeated.any():
+        return []
+    rows = frame[repeated]
+    keys = rows[key].astype(str).agg(" / ".join, axis=1)
     problems = []
     first: dict[str, int] = {}
-    for line, key in zip(frame["_line"], keys, strict=True):
-        if key in first:
+    for line, text in zip(rows["_line"], keys, strict=True):
+        if text in first:
             problems.append(
                 Problem(
                     path,
-                    f"duplicate key {key!r} (first on line {first[key]})",
+                    f"duplicate key {text!r} (first on line {first[text]})",
                     int(line),
                     ", ".join(table.key),
                 )
             )
         else:
-            first[key] = int(line)
+            first[text] = int(line)
     return problems
 
 

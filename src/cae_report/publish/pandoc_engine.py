@@ -25,6 +25,7 @@ import yaml
 
 from cae_report.publish import html_page
 from cae_report.publish.assemble import RenderError
+from cae_report.report.charts import with_plotly_html
 
 PUBLISH_DIR = Path(__file__).resolve().parent
 LUA_FILTER = PUBLISH_DIR / "quarto_options.lua"
@@ -155,6 +156,8 @@ def for_format(merged: Path, fmt: str, tmp: Path) -> Path:
             data = output.get("data")
             if not data:
                 continue
+            if fmt == "html":  # the interactive chart's div, from its plotly JSON
+                data = with_plotly_html(data, output.get("metadata"))
             best = next((m for m in MIME_PRIORITY[fmt] if m in data), None)
             output["data"] = {m: v for m, v in data.items() if m in (best, "text/plain")}
     path = tmp / f"{merged.stem}.{fmt}.ipynb"

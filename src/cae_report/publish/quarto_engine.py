@@ -41,6 +41,7 @@ import yaml
 
 from cae_report.publish import html_page
 from cae_report.publish.assemble import QUARTO_CONFIG, RenderError, is_chart_html, stage_logo
+from cae_report.report.charts import with_plotly_html
 
 MIN_VERSION = (1, 4)
 TESTED_VERSIONS = ("1.7.34",)
@@ -145,7 +146,9 @@ def _plain(data: dict[str, Any]) -> str:
 def _for_html(nb: Any, nonce: str) -> Any:
     for cell in nb.cells:
         for output in cell.get("outputs", []):
-            data = output.get("data") or {}
+            # the interactive chart's div, drawn from its plotly JSON (the charts' outputs
+            # carry no text/html: cae_report.report.charts.output)
+            data = with_plotly_html(output.get("data") or {}, output.get("metadata"))
             html = data.get("text/html")
             if html is None:
                 continue

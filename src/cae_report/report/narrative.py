@@ -13,12 +13,14 @@ import pandas as pd
 
 from cae_report.analysis.budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
 from cae_report.fr import (
+    UNDEFINED_VARIANCE,
     fmt_count,
     fmt_duration,
     fmt_eur,
     fmt_int,
     fmt_num,
     fmt_num_max,
+    fmt_or_dash,
     fmt_pct,
     fmt_signed_eur,
     month_name,
@@ -26,7 +28,7 @@ from cae_report.fr import (
 
 
 def _missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    return value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value))
 
 
 def no_data(topic: str, year: int) -> str:
@@ -138,19 +140,21 @@ def budget_text(
 ) -> str:
     charges, products = totals["charges_actual"], totals["products_actual"]
     text = (
-        f"Les produits d'exploitation atteignent {fmt_eur(products)} pour "
-        f"{fmt_eur(totals['products_budget'])} prévus "
-        f"({signed_pct(_variance(products, totals['products_budget']))}), les charges "
-        f"{fmt_eur(charges)} pour {fmt_eur(totals['charges_budget'])} prévues "
-        f"({signed_pct(_variance(charges, totals['charges_budget']), 1)}). "
-        f"L'excédent d'exploitation est de {fmt_eur(totals['operating_surplus_actual'])}"
+        f"Les produits d'exploitation atteignent {fmt_or_dash(products, fmt_eur)}"
+        f"{_against(products, totals['products_budget'], 'prévus', 0)}, les charges "
+        f"{fmt_or_dash(charges, fmt_eur)}"
+        f"{_against(charges, totals['charges_budget'], 'prévues', 1)}. "
+        f"L'excédent d'exploitation est de "
+        f"{fmt_or_dash(totals['operating_surplus_actual'], fmt_eur)}"
         + (f" et le résultat net de {fmt_eur(net)}." if not _missing(net) else ".")
     )
     if not structure.empty:
         parts = ", ".join(
-            f"{r.category.lower()} {fmt_pct(r.share_pct)}" for r in structure.itertuples()
+            f"{r.category.lower()} {fmt_pct(r.share_pct)}"
+            for r in structure.itertuples()
+            if not _missing(r.share_pct)
         )
-        text += f" Structure des produits : {parts}."
+        text += f" Structure des produits : {parts}." if parts else ""
     if not _missing(personnel_pct):
         text += (
             f" Les charges de personnel représentent {fmt_pct(personnel_pct)} des charges "
@@ -159,20 +163,30 @@ def budget_text(
     return text
 
 
+def _against(actual, budget, word: str, decimals: int) -> str:
+    """`` pour 133 625 € prévus (+20 %)``, or nothing when there is no budget to compare."""
+    if _missing(budget) or _missing(actual):
+        return ""
+    return f" pour {fmt_eur(budget)} {word} ({signed_pct(_variance(actual, budget), decimals)})"
+
+
 def _variance(actual: float, budget: float) -> float | None:
     return (actual - budget) / budget * 100 if budget else None
 
 
 def variance_table(lines: pd.DataFrame) -> pd.DataFrame:
-    """Every operating line: actual, budget, variance in € and %, material ones marked."""
+    """Every operating line: actual, budget, variance in € and %, material ones marked; a
+    line without a budget shows its variance as undefined, never as its whole actual."""
     return pd.DataFrame(
         {
             "Poste": [
                 f"{GROUP_LABELS.get(r.group, r.group)} — {r.label}" for r in lines.itertuples()
             ],
-            "Réalisé": lines["actual"].map(lambda v: "—" if _missing(v) else fmt_eur(v)),
-            "Prévu": lines["budget"].map(fmt_eur),
-            "Écart": lines["variance_eur"].map(lambda v: "—" if _missing(v) else fmt_signed_eur(v)),
+            "Réalisé": lines["actual"].map(lambda v: fmt_or_dash(v, fmt_eur)),
+            "Prévu": lines["budget"].map(lambda v: fmt_or_dash(v, fmt_eur)),
+            "Écart": lines["variance_eur"].map(
+                lambda v: UNDEFINED_VARIANCE if _missing(v) else fmt_signed_eur(v)
+            ),
             "Écart (%)": lines["variance_pct"].map(signed_pct),
             "Significatif": lines["material"].map(lambda m: "oui" if m else ""),
         }
@@ -184,9 +198,11 @@ def groups_table(groups: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Groupe": [f"{side[r.side]} — {r.label}" for r in groups.itertuples()],
-            "Réalisé": groups["actual"].map(fmt_eur),
-            "Prévu": groups["budget"].map(fmt_eur),
-            "Écart": groups["variance_eur"].map(fmt_signed_eur),
+            "Réalisé": groups["actual"].map(lambda v: fmt_or_dash(v, fmt_eur)),
+            "Prévu": groups["budget"].map(lambda v: fmt_or_dash(v, fmt_eur)),
+            "Écart": groups["variance_eur"].map(
+                lambda v: UNDEFINED_VARIANCE if _missing(v) else fmt_signed_eur(v)
+            ),
             "Écart (%)": groups["variance_pct"].map(lambda v: signed_pct(v, 1)),
         }
     )
@@ -197,8 +213,26 @@ def material_text(lines: pd.DataFrame) -> str:
     rule = (
         f"Un écart est jugé significatif à partir de {fmt_eur(MATERIALITY_EUR)} et "
         f"{fmt_pct(MATERIALITY_PCT)} du prévisionnel (à partir de {fmt_eur(MATERIALITY_EUR)} "
-        "pour une ligne sans prévisionnel)."
+        "pour une ligne prévue à 0 €)."
     )
+    # Lines with a figure on one side only; a line with neither (nothing booked, nothing
+    # budgeted) has nothing to compare and is not named.
+    undefined = lines[
+        lines["variance_eur"].isna() & (lines["actual"].notna() | lines["budget"].notna())
+    ]
+    if not undefined.empty:
+        names = " ; ".join(f"« {label} »" for label in undefined["label"])
+        rule += (
+            f" Sans prévisionnel ou sans réalisé, "
+            f"{fmt_count(len(undefined), 'ligne n’a', 'lignes n’ont')} pas d’écart défini "
+            f"et ne {'figure' if len(undefined) == 1 else 'figurent'} pas dans le graphique "
+            f"des écarts : {names}."
+        )
+        if (undefined["actual"].notna() & undefined["budget"].isna()).any():
+            rule += (
+                " Les écarts par groupe comparent le réalisé de toutes les lignes du groupe "
+                "au prévisionnel des seules lignes budgétées."
+            )
     if material.empty:
         return rule + " Aucune ligne n'atteint ce seuil."
     items = " ; ".join(
@@ -279,11 +313,16 @@ def targets_table(targets: pd.DataFrame) -> pd.DataFrame:
 
 
 def audience_text(web: dict, targets: pd.DataFrame, spam: pd.DataFrame) -> str:
-    text = (
-        f"Le site a reçu {fmt_count(web['visits'], 'visite')} de "
-        f"{fmt_count(web['visitors'], 'visiteur')} "
-        f"({fmt_count(web['pageviews'], 'page vue', 'pages vues')})."
-    )
+    counts = [
+        fmt_count(web["visitors"], "visiteur") if not _missing(web.get("visitors")) else None,
+        fmt_count(web["pageviews"], "page vue", "pages vues")
+        if not _missing(web.get("pageviews"))
+        else None,
+    ]
+    text = f"Le site a reçu {fmt_count(web['visits'], 'visite')}"
+    if counts[0]:
+        text += f" de {counts[0]}"
+    text += f" ({counts[1]})." if counts[1] else "."
     if not spam.empty:
         kept = spam.set_index("metric").loc["visits", "kept_pct"]
         text += (
@@ -399,5 +438,6 @@ def targets_chart_data(targets: pd.DataFrame) -> pd.DataFrame:
             "target": targets["target"],
             "direction": targets["direction"],
             "unit_label": targets["metric"].map(UNIT_LABELS),
+            "met": targets["met"],
         }
     )

@@ -38,7 +38,8 @@ from pathlib import Path
 import pandas as pd
 
 from cae_report.data.contract import ANOMALY_COLUMNS
-from cae_report.data.read import decode, parse_date, sniff_separator, split_records
+from cae_report.data.rawtext import read_text
+from cae_report.data.read import NO_ROWS, capped, parse_date, sniff_separator, split_records
 from cae_report.errors import DataError, Problem
 from cae_report.fr import fmt_int, month_name
 
@@ -116,7 +117,7 @@ def contract_type(label: str) -> str:
 # ---------------------------------------------------------------- reading
 
 
-def read_register(path: Path) -> pd.DataFrame:
+def read_register(path: Path, *, max_bytes: int | None = None) -> pd.DataFrame:
     """Read the register export into a DataFrame of the six register columns.
 
     ``entry_date`` and ``exit_date`` are ``datetime64`` (``NaT`` = no exit), ``contract`` holds
@@ -126,10 +127,10 @@ def read_register(path: Path) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise DataError.one(path, "missing file (register of entrepreneurs)")
-    text, _encoding = decode(path, path.read_bytes())
+    text = read_text(path, max_bytes).text
     if not text.strip():
         raise DataError.one(path, "file is empty", 1)
-    sep = sniff_separator(path, text.splitlines()[0], list(COLUMNS))
+    sep = sniff_separator(path, text.split("\n", 1)[0].rstrip("\r"), list(COLUMNS))
     header, rows, row_problems = split_records(path, text, sep)
     problems = [Problem(path, "missing column", 1, name) for name in COLUMNS if name not in header]
     problems += [
@@ -156,7 +157,9 @@ def read_register(path: Path) -> pd.DataFrame:
                 first_line[person] = line
         records.append(record)
     if problems:
-        raise DataError(problems)
+        raise DataError(capped(problems))
+    if not records:
+        raise DataError.one(path, NO_ROWS, 1)
 
     frame = pd.DataFrame(records, columns=list(COLUMNS))
     for col in ("entry_date", "exit_date"):

@@ -1,0 +1,197 @@
+"""The static backend: a :class:`~.spec.ChartSpec` drawn by matplotlib for the page (PDF).
+
+Figures are ``matplotlib.figure.Figure`` objects on an explicit Agg canvas, never pyplot: no
+global figure registry, nothing leaks between charts or into a notebook's inline backend.
+Settings apply through ``rc_context`` only while a chart is drawn or saved.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from cae_report.report.charts.fonts import register_body_font
+from cae_report.report.charts.spec import Axis, Bars, ChartSpec, Connectors, Line, Rule
+from cae_report.report.charts.style import (
+    FIG_WIDTH_IN,
+    FONT_PT,
+    GRID,
+    LABEL_WRAP_STATIC,
+    STATIC_FONT,
+    STATIC_FONT_FALLBACK,
+    SVG_HASHSALT,
+    TEXT,
+    TITLE_PT,
+    TITLE_WRAP_STATIC,
+    wrap,
+)
+
+RC: dict[str, Any] = {
+    "font.family": [STATIC_FONT, "DejaVu Serif"],
+    "font.size": FONT_PT,
+    "axes.titlesize": FONT_PT,
+    "axes.labelsize": FONT_PT,
+    "xtick.labelsize": FONT_PT,
+    "ytick.labelsize": FONT_PT,
+    "legend.fontsize": FONT_PT,
+    "figure.titlesize": TITLE_PT,
+    "figure.titleweight": "bold",
+    "text.color": TEXT,
+    "axes.labelcolor": TEXT,
+    "xtick.color": TEXT,
+    "ytick.color": TEXT,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.axisbelow": True,
+    "hatch.color": "white",
+    "svg.hashsalt": SVG_HASHSALT,
+    # Text as text: Typst sets it in the PDF's own font, searchable and copyable.
+    "svg.fonttype": "none",
+}
+"""matplotlib settings applied while a chart is built and saved (``rc_context``: never global)."""
+
+
+@contextmanager
+def _style() -> Iterator[None]:
+    register_body_font()
+    with mpl.rc_context(RC):
+        yield
+
+
+def draw(spec: ChartSpec) -> Figure:
+    """The static figure of ``spec``, sized for an A4 text column."""
+    with _style():
+        fig = Figure(figsize=(FIG_WIDTH_IN, spec.height_in), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax2 = ax.twinx() if spec.secondary_axis is not None else None
+        n = len(spec.categories.labels)
+        for mark in spec.marks:
+            target = ax2 if getattr(mark, "secondary", False) and ax2 is not None else ax
+            _draw_mark(target, mark, spec.horizontal, n)
+        _value_axis(ax, spec.value_axis, spec.horizontal)
+        if ax2 is not None and spec.secondary_axis is not None:
+            ax2.spines["right"].set_visible(True)
+            _value_axis(ax2, spec.secondary_axis, spec.horizontal)
+        _category_axis(ax, spec)
+        fig.suptitle(wrap(spec.title, TITLE_WRAP_STATIC), x=0.01, ha="left")
+        if spec.legend_entries:
+            # Above the plot, under the title, as on screen; an axes legend, so that the
+            # constrained layout makes room for it.
+            ax.legend(
+                handles=[_handle(e) for e in spec.legend_entries],
+                loc="lower left",
+                bbox_to_anchor=(0.0, 1.01),
+                ncols=min(3, len(spec.legend_entries)),
+                frameon=False,
+                borderaxespad=0.0,
+                handlelength=1.6,
+            )
+    return fig
+
+
+def _draw_mark(ax: Axes, mark: Any, horizontal: bool, n: int) -> None:
+    if isinstance(mark, Bars):
+        bar = ax.barh if horizontal else ax.bar
+        size = {"height": mark.width} if horizontal else {"width": mark.width}
+        where = {"left": mark.bases} if horizontal else {"bottom": mark.bases}
+        bars = bar(mark.positions, mark.lengths, color=mark.color, **size, **where)
+        if mark.hatched:
+            for patch in bars:
+                patch.set_hatch("///")
+        if mark.labels:
+            ax.bar_label(bars, labels=list(mark.labels), padding=1.5)
+    elif isinstance(mark, Line):
+        ax.plot(
+            mark.positions, mark.values, color=mark.color, marker="o", markersize=4, linewidth=2
+        )
+        for x, y, text, below in zip(
+            mark.positions, mark.values, mark.labels, mark.below, strict=True
+        ):
+            ax.annotate(
+                text,
+                (x, y),
+                textcoords="offset points",
+                xytext=(0, -7 if below else 6),
+                ha="center",
+                va="top" if below else "bottom",
+                color=mark.color,
+            )
+    elif isinstance(mark, Rule):
+        line = ax.axvline if horizontal else ax.axhline
+        line(mark.value, color=mark.color, linewidth=mark.width, zorder=3)
+    elif isinstance(mark, Connectors):
+        for value, start, end in mark.segments:
+            xs, ys = (
+                ([value, value], [start, end]) if horizontal else ([start, end], [value, value])
+            )
+            ax.plot(xs, ys, color=mark.color, linewidth=0.8, linestyle=(0, (2, 2)))
+
+
+def _value_axis(ax: Axes, axis: Axis, horizontal: bool) -> None:
+    if horizontal:
+        ax.set_xlim(axis.lo, axis.hi)
+        ax.set_xticks(axis.ticks, axis.tick_texts)
+        ax.set_xlabel(axis.title)
+    else:
+        ax.set_ylim(axis.lo, axis.hi)
+        ax.set_yticks(axis.ticks, axis.tick_texts)
+        ax.set_ylabel(axis.title)
+    if axis.grid:
+        ax.grid(axis="x" if horizontal else "y", color=GRID, linewidth=0.6)
+
+
+def _category_axis(ax: Axes, spec: ChartSpec) -> None:
+    cats = spec.categories
+    labels_text = cats.wrapped(LABEL_WRAP_STATIC)
+    positions = list(range(len(cats.labels)))
+    edge = (-0.5, len(cats.labels) - 0.5)
+    if spec.horizontal:
+        ax.set_ylim(edge[1], edge[0])  # first category on top
+        ax.set_yticks(positions, labels_text)
+        labels = ax.get_yticklabels()
+        ax.spines["left"].set_visible(False)
+        ax.tick_params(axis="y", length=0)
+        if cats.values:
+            column = ax.secondary_yaxis("right")
+            column.set_yticks(positions, cats.values)
+            column.tick_params(axis="y", length=0)
+            column.spines["right"].set_visible(False)
+    else:
+        ax.set_xlim(*edge)
+        ax.set_xticks(positions, labels_text)
+        labels = ax.get_xticklabels()
+    for label, heading in zip(labels, cats.headings, strict=True):
+        if heading:
+            label.set_fontweight("bold")
+
+
+def _handle(entry: Any) -> Any:
+    if entry.kind == "line":
+        return Line2D([], [], color=entry.color, marker="o", markersize=4, label=entry.label)
+    if entry.kind == "rule":
+        return Line2D([], [], color=entry.color, linewidth=1.6, label=entry.label)
+    hatch = "///" if entry.kind == "hatched" else None
+    return Patch(facecolor=entry.color, hatch=hatch, label=entry.label)
+
+
+def svg(fig: Figure) -> str:
+    """The figure as SVG text: fixed ids, no date, text as text, scalable to its container."""
+    buf = io.StringIO()
+    with _style():
+        fig.savefig(buf, format="svg", metadata={"Date": None})
+    text = buf.getvalue()
+    text = text.replace(
+        f"font-family: '{STATIC_FONT}'", f"font-family: '{STATIC_FONT}', {STATIC_FONT_FALLBACK}"
+    )
+    # An SVG inlined in an HTML page (nbconvert, GitHub) shrinks on a narrow screen.
+    return text.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
