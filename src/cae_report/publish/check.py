@@ -106,10 +106,10 @@ def expected_from(merged: Path, config: dict[str, Any]) -> Expected:
             elif outputs and label.startswith("fig-"):
                 expected.figures.append((label, _markdown_text(str(options.get("fig-cap", "")))))
             for output in outputs:
-                html = (output.get("data") or {}).get("text/html")
-                if html is not None and is_chart_html(
-                    "".join(html) if isinstance(html, list) else html
-                ):
+                data = output.get("data") or {}
+                html = data.get("text/html")
+                text = "".join(html) if isinstance(html, list) else html
+                if PLOTLY_MIME in data or (text is not None and is_chart_html(text)):
                     expected.charts += 1
     return expected
 
