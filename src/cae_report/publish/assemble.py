@@ -206,7 +206,8 @@ def cover(cooperative: dict[str, Any], data_dir: Path | None = None) -> dict[str
 
     name = text("legal_name") or text("name")
     organisation = " – ".join(part for part in (name, text("legal_form")) if part)
-    contacts = " • ".join(
+    # a no-break space before each bullet: a line never starts with one
+    contacts = "\u00a0• ".join(
         part
         for part in (
             f"Tél. {text('phone')}" if text("phone") else "",
@@ -215,7 +216,7 @@ def cover(cooperative: dict[str, Any], data_dir: Path | None = None) -> dict[str
         )
         if part
     )
-    legal = " • ".join(
+    legal = "\u00a0• ".join(
         part
         for part in (
             f"Siret : {text('siret')}" if text("siret") else "",

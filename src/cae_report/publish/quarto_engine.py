@@ -266,13 +266,15 @@ def stage_project(
     )
 
 
-def _quarto_render(executable: str, notebook: Path, to: str) -> Path:
-    """Run ``quarto render NOTEBOOK --to TO`` in its project; return the output file."""
+def _quarto_render(executable: str, notebook: Path, to: str, keep: bool = False) -> Path:
+    """Run ``quarto render NOTEBOOK --to TO`` in its project; return the output file.
+    ``keep``: keep the Typst source next to the notebook (to debug)."""
     step = f"quarto render --to {to}"
     env = {k: v for k, v in os.environ.items() if k != "QUARTO_PROFILE"}
+    extra = ["-M", "keep-typ:true"] if keep and to == "typst" else []
     try:
         proc = subprocess.run(
-            [executable, "render", notebook.name, "--to", to, "--no-execute"],
+            [executable, "render", notebook.name, "--to", to, "--no-execute", *extra],
             cwd=notebook.parent,
             capture_output=True,
             text=True,
@@ -326,7 +328,8 @@ def render(
     """Render ``merged`` to ``out_html`` (self-contained) and ``out_pdf`` (Typst) with Quarto;
     ``internal_mark``: the internal edition's mark. The staging project is made in a new
     folder (mode 0700: the internal edition's notebooks hold addresses) and removed after,
-    unless ``keep_stage`` (then moved to ``tmp/quarto``, to debug)."""
+    unless ``keep_stage`` (then moved to ``tmp/quarto``, with Quarto's Typst source, to
+    debug)."""
     executable = quarto_executable()
     check_version(executable)
     parent = staging_parent(Path(root), Path(tmp))
@@ -338,7 +341,7 @@ def render(
         html = _quarto_render(executable, notebooks["html"], "html")
         shutil.move(str(html), out_html)
         html_page.finish(out_html)
-        pdf = _quarto_render(executable, notebooks["typst"], "typst")
+        pdf = _quarto_render(executable, notebooks["typst"], "typst", keep=keep_stage)
         shutil.move(str(pdf), out_pdf)
     finally:
         if keep_stage:
