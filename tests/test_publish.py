@@ -111,6 +111,17 @@ def _write(nb: Any, path: Path, end_time: str) -> Path:
     return path
 
 
+def _merged(nb: Any, tmp_path: Path) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """``nb`` written as an executed notebook, then merged: (merged notebook, the project's
+    _quarto.yml, the front matter)."""
+    from cae_report.publish.assemble import assemble, load_config
+
+    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
+    config = load_config(ROOT)
+    merged = tmp_path / "merged.ipynb"
+    return merged, config, assemble([source], merged, year=YEAR, config=config)
+
+
 def _chapter_one(monkeypatch: pytest.MonkeyPatch, path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells.append(
@@ -240,7 +251,6 @@ def test_merged_notebook(rendered: dict[str, Path]) -> None:
 
 def test_cell_options_in_html(tmp_path: Path) -> None:
     """echo, output, include, warning, repeated headings, an image-only chart, asis text."""
-    from cae_report.publish.assemble import assemble, load_config
     from cae_report.publish.pandoc_engine import render_html
 
     png = base64.b64encode(_png_bytes()).decode("ascii")
@@ -261,10 +271,7 @@ def test_cell_options_in_html(tmp_path: Path) -> None:
             [_display({"image/png": png, "text/plain": "Texte alternatif."})],
         ),
     ]
-    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
-    config = load_config(ROOT)
-    merged = tmp_path / "merged.ipynb"
-    front = assemble([source], merged, year=YEAR, config=config)
+    merged, config, front = _merged(nb, tmp_path)
     html = render_html(merged, tmp_path / "out.html", config=config, front=front, tmp=tmp_path)
     text = html.read_text(encoding="utf-8")
     assert "visible_code" in text and "#| echo" not in text
@@ -365,7 +372,6 @@ def test_signs_locale_and_wide_tables(
     executed: list[Path], rendered: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PDF minus signs, the plotly French locale, the columns of a table wider than a line."""
-    from cae_report.publish.assemble import assemble, load_config
     from cae_report.publish.pandoc_engine import render_html, render_pdf
 
     html = rendered["html"].read_text(encoding="utf-8")
@@ -394,10 +400,7 @@ def test_signs_locale_and_wide_tables(
             [_display(_emitted(monkeypatch, display.table, wide))],
         ),
     ]
-    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
-    config = load_config(ROOT)
-    merged = tmp_path / "merged.ipynb"
-    front = assemble([source], merged, year=YEAR, config=config)
+    merged, config, front = _merged(nb, tmp_path)
     text = render_html(
         merged, tmp_path / "out.html", config=config, front=front, tmp=tmp_path / "h"
     ).read_text(encoding="utf-8")
@@ -464,7 +467,6 @@ def test_quarto_render(executed: list[Path], tmp_path: Path) -> None:
 def test_a_caption_only_where_there_is_an_output(tmp_path: Path, monkeypatch) -> None:
     """A labelled cell left without output (no data this year, or a table of the internal
     edition) is dropped from the merged notebook: no engine prints its caption."""
-    from cae_report.publish.assemble import assemble, load_config
     from cae_report.publish.pandoc_engine import render_html
 
     frame = pd.DataFrame({"Poste": ["a"], "Montant": ["1"]})
@@ -478,10 +480,7 @@ def test_a_caption_only_where_there_is_an_output(tmp_path: Path, monkeypatch) ->
             [_display(_emitted(monkeypatch, display.table, frame))],
         ),
     ]
-    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
-    config = load_config(ROOT)
-    merged = tmp_path / "merged.ipynb"
-    front = assemble([source], merged, year=YEAR, config=config)
+    merged, config, front = _merged(nb, tmp_path)
     labels = [parse_cell_options(c.source)[0].get("label") for c in nbformat.read(merged, 4).cells]
     assert "tbl-vide" not in labels and "fig-vide" not in labels and "tbl-plein" in labels
     text = render_html(merged, tmp_path / "o.html", config=config, front=front, tmp=tmp_path)

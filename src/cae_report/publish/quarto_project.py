@@ -152,12 +152,14 @@ def refuse_in_place_execution(environ: dict[str, str] | None = None) -> None:
         )
 
 
-def _input_files() -> list[str]:
-    listed = os.environ.get("QUARTO_USE_FILE_FOR_PROJECT_INPUT_FILES")
+def listed_files(kind: str) -> list[str]:
+    """The project's ``INPUT`` or ``OUTPUT`` files of the render, as Quarto gives them to its
+    scripts: an environment variable, or a file named by one (quarto-cli issue #10828)."""
+    listed = os.environ.get(f"QUARTO_USE_FILE_FOR_PROJECT_{kind}_FILES")
     if listed and Path(listed).is_file():
         text = Path(listed).read_text(encoding="utf-8")
     else:
-        text = os.environ.get("QUARTO_PROJECT_INPUT_FILES", "")
+        text = os.environ.get(f"QUARTO_PROJECT_{kind}_FILES", "")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
@@ -255,7 +257,7 @@ def pre_render(root: Path) -> int:
     from cae_report import config
     from cae_report.errors import DataError
 
-    files = _input_files()
+    files = listed_files("INPUT")
     # The report is asked for by a render of the whole project, of one of its notebooks,
     # or by `quarto preview` starting (no input files yet: it renders on request).
     report_asked = (
@@ -317,15 +319,6 @@ def in_preview() -> bool:
     return bool(args) and args[0] == "preview"
 
 
-def _output_files() -> list[str]:
-    listed = os.environ.get("QUARTO_USE_FILE_FOR_PROJECT_OUTPUT_FILES")
-    if listed and Path(listed).is_file():
-        text = Path(listed).read_text(encoding="utf-8")
-    else:
-        text = os.environ.get("QUARTO_PROJECT_OUTPUT_FILES", "")
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 RESOURCE_COPIES = ("report", "notebooks", "data")
 """Where Quarto copies the project's ``resources:`` (the files ``quarto preview`` watches)
 in the output folder, ``_build/``: removed, they are not outputs."""
@@ -344,7 +337,7 @@ def post_render(root: Path) -> int:
     from cae_report.publish.assemble import RenderError, load_config
 
     remove_resource_copies(root, load_config(root))
-    outputs = [root / f for f in _output_files()]
+    outputs = [root / f for f in listed_files("OUTPUT")]
     report = [p for p in outputs if p.parent == root / "_build" / OUTPUT_SUBDIR]
     if not report:
         return 0

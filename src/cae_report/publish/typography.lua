@@ -140,30 +140,36 @@ local function cut_cell(cell)
   return cell
 end
 
-local function long_values(tbl)
-  local function fix_rows(rows)
-    for _, row in ipairs(rows) do
-      for i, cell in ipairs(row.cells) do
-        local text = stringify(cell.contents)
-        if (utf8.len(text) or #text) > MAX_CELL then
-          cell = cut_cell(cell)
-        end
-        cell.contents = cell.contents:walk({
-          Str = function(str)
-            local text = breakable_word(str.text)
-            if text ~= str.text then
-              return pandoc.Str(text)
-            end
-          end,
-        })
-        row.cells[i] = cell
-      end
+-- Every row of a table, head and bodies.
+local function each_row(tbl, visit)
+  for _, row in ipairs(tbl.head.rows) do
+    visit(row)
+  end
+  for _, body in ipairs(tbl.bodies) do
+    for _, row in ipairs(body.body) do
+      visit(row)
     end
   end
-  fix_rows(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    fix_rows(body.body)
-  end
+end
+
+local function long_values(tbl)
+  each_row(tbl, function(row)
+    for i, cell in ipairs(row.cells) do
+      local text = stringify(cell.contents)
+      if (utf8.len(text) or #text) > MAX_CELL then
+        cell = cut_cell(cell)
+      end
+      cell.contents = cell.contents:walk({
+        Str = function(str)
+          local broken = breakable_word(str.text)
+          if broken ~= str.text then
+            return pandoc.Str(broken)
+          end
+        end,
+      })
+      row.cells[i] = cell
+    end
+  end)
   return tbl
 end
 
@@ -319,30 +325,24 @@ local function column_metrics(tbl)
   for i = 1, #tbl.colspecs do
     columns[i] = { natural = 1, word = 1, total = 0, count = 0 }
   end
-  local function measure(rows)
-    for _, row in ipairs(rows) do
-      for i, cell in ipairs(row.cells) do
-        local column = columns[i]
-        if column then
-          local text = stringify(cell.contents)
-          local length = utf8.len(text) or #text
-          column.natural = math.max(column.natural, math.min(length, 60))
-          column.total = column.total + length
-          column.count = column.count + 1
-          for word in text:gsub(ZWSP, " "):gmatch("[^%s%-/]+") do
-            -- capitals are about 1.4 times as wide as small letters ("MONT DAUPHIN")
-            local _, capitals = word:gsub("%u", "")
-            local word_length = (utf8.len(word) or #word) + 0.4 * capitals
-            column.word = math.max(column.word, word_length)
-          end
+  each_row(tbl, function(row)
+    for i, cell in ipairs(row.cells) do
+      local column = columns[i]
+      if column then
+        local text = stringify(cell.contents)
+        local length = utf8.len(text) or #text
+        column.natural = math.max(column.natural, math.min(length, 60))
+        column.total = column.total + length
+        column.count = column.count + 1
+        for word in text:gsub(ZWSP, " "):gmatch("[^%s%-/]+") do
+          -- capitals are about 1.4 times as wide as small letters ("MONT DAUPHIN")
+          local _, capitals = word:gsub("%u", "")
+          local word_length = (utf8.len(word) or #word) + 0.4 * capitals
+          column.word = math.max(column.word, word_length)
         end
       end
     end
-  end
-  measure(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    measure(body.body)
-  end
+  end)
   return columns
 end
 
@@ -449,14 +449,9 @@ local function estimated_lines(tbl, widths, scale)
     return lines
   end
   local lines = 0
-  for _, row in ipairs(tbl.head.rows) do
+  each_row(tbl, function(row)
     lines = lines + row_lines(row)
-  end
-  for _, body in ipairs(tbl.bodies) do
-    for _, row in ipairs(body.body) do
-      lines = lines + row_lines(row)
-    end
-  end
+  end)
   return lines
 end
 
