@@ -177,6 +177,33 @@ def make_root(tmp: Path) -> Path:
     return root
 
 
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "test",
+    "GIT_AUTHOR_EMAIL": "test@example.org",
+    "GIT_COMMITTER_NAME": "test",
+    "GIT_COMMITTER_EMAIL": "test@example.org",
+}
+
+
+@pytest.fixture(scope="session")
+def clone(tmp_path_factory) -> Path:
+    """The project's tracked files in a new git repository, what a user has after a clone
+    (tests/test_engines.py and tests/test_quarto_project.py build and render in it, sharing
+    its notebook cache)."""
+    root = tmp_path_factory.mktemp("clone") / "cae-report"
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=PROJECT, capture_output=True, text=True, check=True
+    ).stdout.split("\0")
+    for name in filter(None, tracked):
+        if (PROJECT / name).is_file():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(PROJECT / name, root / name)
+    env = {**os.environ, **GIT_ENV}
+    for args in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "clone"]):
+        subprocess.run(args, cwd=root, env=env, capture_output=True, check=True)
+    return root
+
+
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
     env.pop("SOURCE_DATE_EPOCH", None)

@@ -188,30 +188,33 @@ def test_internal_html_opens_with_the_banner(internal_2016):
 
 
 def test_quarto_staging_carries_the_internal_mark(built_2016, tmp_path):
-    """Without Quarto on this machine: the staged project Quarto would render has the mark as
-    metadata (read by the Typst partial) and as an HTML banner included before the body."""
+    """Without running Quarto: the notebooks staged for it carry the mark as metadata, which
+    the HTML template (the cover's banner) and the Typst partials (every page) print, the
+    same template and partials as the pandoc path's."""
     import nbformat
     import yaml
 
     from cae_report.publish import INTERNAL_KEY, INTERNAL_MARK
     from cae_report.publish.assemble import load_config
-    from cae_report.publish.quarto_engine import INTERNAL_BANNER, stage_project
+    from cae_report.publish.quarto_engine import stage_project
 
     root, out, _ = built_2016
     merged, config = out / "rapport-2016.ipynb", load_config(root)
 
-    def front(stage: Path, mark: str | None) -> dict:
-        notebook = stage_project(merged, root, config, stage, mark)
-        return yaml.safe_load(nbformat.read(notebook, as_version=4).cells[0].source.strip("-\n"))
+    def fronts(stage: Path, mark: str | None) -> list[dict]:
+        staged = stage_project(merged, root, config, stage, mark)
+        return [
+            yaml.safe_load(nbformat.read(path, as_version=4).cells[0].source.strip("-\n"))
+            for path in staged.values()
+        ]
 
-    public = front(tmp_path / "public", None)
-    assert INTERNAL_KEY not in public and "include-before-body" not in public["format"]["html"]
-    internal = front(tmp_path / "internal", INTERNAL_MARK)
-    assert internal[INTERNAL_KEY] == MARK
-    assert internal["format"]["html"]["include-before-body"] == [INTERNAL_BANNER]
-    assert MARK in (tmp_path / "internal" / INTERNAL_BANNER).read_text(encoding="utf-8")
-    partial = (root / "src" / "cae_report" / "publish" / "typst-show.typ").read_text()
-    assert f"$if({INTERNAL_KEY})$" in partial
+    assert all(INTERNAL_KEY not in front for front in fronts(tmp_path / "public", None))
+    assert all(
+        front[INTERNAL_KEY] == MARK for front in fronts(tmp_path / "internal", INTERNAL_MARK)
+    )
+    publish = root / "src" / "cae_report" / "publish"
+    for partial in ("typst-show.typ", "template.html"):
+        assert f"$if({INTERNAL_KEY})$" in (publish / partial).read_text(encoding="utf-8")
 
 
 def test_internal_edition_holds_the_provenance_and_the_full_anomaly_table(internal_2016):

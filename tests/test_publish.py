@@ -111,6 +111,17 @@ def _write(nb: Any, path: Path, end_time: str) -> Path:
     return path
 
 
+def _merged(nb: Any, tmp_path: Path) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """``nb`` written as an executed notebook, then merged: (merged notebook, the project's
+    _quarto.yml, the front matter)."""
+    from cae_report.publish.assemble import assemble, load_config
+
+    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
+    config = load_config(ROOT)
+    merged = tmp_path / "merged.ipynb"
+    return merged, config, assemble([source], merged, year=YEAR, config=config)
+
+
 def _chapter_one(monkeypatch: pytest.MonkeyPatch, path: Path) -> Path:
     nb = nbformat.v4.new_notebook()
     nb.cells.append(
@@ -240,7 +251,6 @@ def test_merged_notebook(rendered: dict[str, Path]) -> None:
 
 def test_cell_options_in_html(tmp_path: Path) -> None:
     """echo, output, include, warning, repeated headings, an image-only chart, asis text."""
-    from cae_report.publish.assemble import assemble, load_config
     from cae_report.publish.pandoc_engine import render_html
 
     png = base64.b64encode(_png_bytes()).decode("ascii")
@@ -261,16 +271,15 @@ def test_cell_options_in_html(tmp_path: Path) -> None:
             [_display({"image/png": png, "text/plain": "Texte alternatif."})],
         ),
     ]
-    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
-    config = load_config(ROOT)
-    merged = tmp_path / "merged.ipynb"
-    front = assemble([source], merged, year=YEAR, config=config)
+    merged, config, front = _merged(nb, tmp_path)
     html = render_html(merged, tmp_path / "out.html", config=config, front=front, tmp=tmp_path)
     text = html.read_text(encoding="utf-8")
     assert "visible_code" in text and "#| echo" not in text
     assert "HIDDEN-OUTPUT" not in text and "HIDDEN-INCLUDE" not in text
     assert "SHOWN-WARNING" in text
-    assert "<strong>TEXTE-ASIS</strong>" in text
+    # `output: asis` would paste an output into the document unwrapped: not honoured, the
+    # output is shown as text (cae_report.publish.assemble)
+    assert "<strong>TEXTE-ASIS</strong>" not in text and "**TEXTE-ASIS**" in text
     assert 'id="méthode"' in text and 'id="méthode-1"' in text
     assert re.search(
         r'<img [^>]*src="data:image/png;base64,[^"]+"[^>]* alt="Texte alternatif."', text
@@ -295,10 +304,13 @@ def test_html_content(rendered: dict[str, Path]) -> None:
     assert re.search(r'<html[^>]* lang="fr"', html)
     assert NARRATIVE in html
     assert "Ressources propres" in html and "Subventions | Région" in html
-    assert re.search(r'<table id="tbl-ecarts"', html)
-    caption = re.search(r"<caption>(.*?)</caption>", html, re.S).group(1)
+    # a table is a figure with its caption, as Quarto writes it
+    table = re.search(r'<figure id="tbl-ecarts"[^>]*>(.*?)</figure>', html, re.S).group(1)
+    assert "<table" in table
+    caption = re.search(r"<figcaption>(.*?)</figcaption>", table, re.S).group(1)
     assert "Tableau\u00a01" in caption and TABLE_CAPTION in caption
-    figcaption = re.search(r"<figcaption>(.*?)</figcaption>", html, re.S).group(1)
+    figure = re.search(r'<figure id="fig-mouvements"[^>]*>(.*?)</figure>', html, re.S).group(1)
+    figcaption = re.search(r"<figcaption>(.*?)</figcaption>", figure, re.S).group(1)
     assert "Figure\u00a01" in figcaption and FIGURE_CAPTION in figcaption
     # cross-references resolved to French labels
     assert re.search(r'<a href="#tbl-ecarts"[^>]*>Tableau\u00a01</a>', html)
@@ -333,7 +345,9 @@ def test_pdf_content(rendered: dict[str, Path]) -> None:
     assert 4 <= pages <= 8  # cover, contents, one page per chapter
     flat = " ".join(text.split())
     assert "Rapport d'exécution" in flat and f"Exercice {YEAR}" in flat
-    assert "Coodyssée" in flat and "Chorges" in flat
+    # the cover, from data/cooperative.yml
+    assert "COODYSSÉE SARL" in flat and "Chorges" in flat
+    assert "Région Provence-Alpes-Côte d'Azur" in flat and "Siret : 508 536 364 000 21" in flat
     assert "31 décembre 2016" in flat
     assert "Table des matières" in flat
     assert "Données et méthode" in flat and "Mouvements" in flat
@@ -358,14 +372,14 @@ def test_signs_locale_and_wide_tables(
     executed: list[Path], rendered: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """PDF minus signs, the plotly French locale, the columns of a table wider than a line."""
-    from cae_report.publish.assemble import assemble, load_config
     from cae_report.publish.pandoc_engine import render_html, render_pdf
 
     html = rendered["html"].read_text(encoding="utf-8")
     # plotly.js, then its French locale, then the charts
     locale = html.index('"moduleType": "locale"')
     assert html.index(get_plotlyjs()) < locale < html.index("Plotly.newPlot")
-    assert "-10\u202f%" in html  # the HTML keeps U+002D (searchable, pastes into a sheet)
+    # one minus sign in both formats (typography.lua), as the PDF
+    assert "\u221210\u202f%" in html and "-10\u202f%" not in html
     wide = pd.DataFrame(
         {
             "Donnée": ["Liste des entrepreneurs — CARBONNET Sylvie", "Formations — 2016-02-11"],
@@ -386,17 +400,14 @@ def test_signs_locale_and_wide_tables(
             [_display(_emitted(monkeypatch, display.table, wide))],
         ),
     ]
-    source = _write(nb, tmp_path / "nb.ipynb", "2017-03-02T10:00:00+00:00")
-    config = load_config(ROOT)
-    merged = tmp_path / "merged.ipynb"
-    front = assemble([source], merged, year=YEAR, config=config)
+    merged, config, front = _merged(nb, tmp_path)
     text = render_html(
         merged, tmp_path / "out.html", config=config, front=front, tmp=tmp_path / "h"
     ).read_text(encoding="utf-8")
     assert re.search(r'<div class="cae-table cae-wide">', text)
     widths = [int(w) for w in re.findall(r'<col style="width: (\d+)%"', text)]
     assert len(widths) == 4 and widths[-1] == max(widths) and widths[-1] >= 40
-    assert "(-3)" in text
+    assert "(\u22123)" in text
     render_pdf(merged, tmp_path / "out.pdf", config=config, front=front, tmp=tmp_path / "t")
     typ = (tmp_path / "t" / "out.typ").read_text(encoding="utf-8")
     columns = re.search(r"columns: \(([\d.]+%[^)]*)\)", typ).group(1)
@@ -448,3 +459,130 @@ def test_quarto_render(executed: list[Path], tmp_path: Path) -> None:
     pages, text = _pdf_text(result["pdf"])
     flat = " ".join(text.split())
     assert pages >= 3 and "Tableau 1" in flat and FIGURE_CAPTION in flat
+
+
+# --- captions, cover, glyphs ----------------------------------------------------------------
+
+
+def test_a_caption_only_where_there_is_an_output(tmp_path: Path, monkeypatch) -> None:
+    """A labelled cell left without output (no data this year, or a table of the internal
+    edition) is dropped from the merged notebook: no engine prints its caption."""
+    from cae_report.publish.pandoc_engine import render_html
+
+    frame = pd.DataFrame({"Poste": ["a"], "Montant": ["1"]})
+    nb = nbformat.v4.new_notebook()
+    nb.cells += [
+        nbformat.v4.new_markdown_cell("# Un"),
+        _code("#| label: tbl-vide\n#| tbl-cap: TABLE-SANS-SORTIE\nif False: table(x)", []),
+        _code("#| label: fig-vide\n#| fig-cap: FIGURE-SANS-SORTIE\nif False: chart(x)", []),
+        _code(
+            "#| label: tbl-plein\n#| tbl-cap: Table avec sortie",
+            [_display(_emitted(monkeypatch, display.table, frame))],
+        ),
+    ]
+    merged, config, front = _merged(nb, tmp_path)
+    labels = [parse_cell_options(c.source)[0].get("label") for c in nbformat.read(merged, 4).cells]
+    assert "tbl-vide" not in labels and "fig-vide" not in labels and "tbl-plein" in labels
+    text = render_html(merged, tmp_path / "o.html", config=config, front=front, tmp=tmp_path)
+    page = text.read_text(encoding="utf-8")
+    assert "SANS-SORTIE" not in page and page.count("Tableau\u00a01") == 1
+
+
+def _png(path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(1, 0.5))
+    ax.text(0.1, 0.3, "LOGO")
+    ax.axis("off")
+    fig.savefig(path, format="png", dpi=60)
+    plt.close(fig)
+    return path
+
+
+def test_cover_comes_from_the_cooperatives_settings(executed: list[Path], tmp_path: Path) -> None:
+    """Another cooperative's cooperative.yml: its name, addressee, contacts and logo on both
+    covers; the lines it leaves empty are not printed."""
+    from cae_report.publish.assemble import assemble, load_config, stage_logo
+    from cae_report.publish.pandoc_engine import render_html, render_pdf
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _png(data / "logo.png")
+    other = {
+        "name": "Ouvrière",
+        "legal_name": "OUVRIÈRE SCOP",
+        "legal_form": "Coopérative d'Activités et d'Emploi",
+        "address": "1 rue du Port – 13002 Marseille",
+        "email": "bonjour@ouvriere.example",
+        "addressee": "Département des Bouches-du-Rhône",
+        "report_title": "Rapport d'activité",
+        "logo": "logo.png",
+    }
+    config = load_config(ROOT)
+    merged = tmp_path / "merged.ipynb"
+    front = assemble(executed, merged, year=YEAR, config=config, cooperative=other, data_dir=data)
+    assert front["title"] == "Rapport d'activité"
+    assert front["cae-cover"]["addressee"] == "Département des Bouches-du-Rhône"
+    assert "legal" not in front["cae-cover"]  # no Siret, NAF or VAT number given
+    meta = stage_logo(front, data, tmp_path / "h")
+    page = render_html(merged, tmp_path / "o.html", config=config, front=meta, tmp=tmp_path / "h")
+    cover = page.read_text(encoding="utf-8").split("</header>")[0]
+    assert "OUVRIÈRE SCOP" in cover and "Bouches-du-Rhône" in cover and "Marseille" in cover
+    assert "Siret" not in cover and "Coodyssée" not in cover
+    assert re.search(r'<img [^>]*class="logo" src="data:image/png;base64,', cover)
+    meta = stage_logo(front, data, tmp_path / "t")
+    pdf = render_pdf(merged, tmp_path / "o.pdf", config=config, front=meta, tmp=tmp_path / "t")
+    reader = PdfReader(str(pdf))
+    first = " ".join(reader.pages[0].extract_text().split()).replace("\u2019", "'")
+    assert "Rapport d'activité" in first and "Département des Bouches-du-Rhône" in first
+    assert "OUVRIÈRE SCOP" in first and "Siret" not in first
+    assert reader.pages[0].images, "the logo is on the cover"
+
+
+def test_nothing_of_one_cooperative_in_the_publishing_code() -> None:
+    publish = ROOT / "src" / "cae_report" / "publish"
+    settings = [
+        "Coodyss",
+        "COODYSS",
+        "Chorges",
+        "Provence",
+        "508 536",
+        "7112B",
+        "Avenue d'Embrun",
+    ]
+    found = [
+        f"{path.name}: {word}"
+        for path in publish.iterdir()
+        if path.is_file() and path.suffix in (".py", ".lua", ".typ", ".html", ".css")
+        for word in settings
+        if word in path.read_text(encoding="utf-8")
+    ]
+    templates = [p for p in publish.iterdir() if p.suffix in (".typ", ".html", ".css", ".lua")]
+    year = re.compile(r"(?<![\w{])(19|20)\d\d(?!\w)")  # not \u{2019} nor 0x2040
+    found += [p.name for p in templates if year.search(p.read_text("utf-8"))]
+    assert found == []
+    assert "title:" not in (ROOT / "_quarto.yml").read_text(encoding="utf-8").split("format:")[0]
+
+
+def test_glyph_table_agrees_with_typst(tmp_path: Path) -> None:
+    """typography.lua prints a character as [U+XXXX] when its table says Typst's embedded
+    fonts cannot show it: a sample of its boundaries, compiled by Typst itself."""
+    from cae_report.publish import glyphs
+
+    ranges = glyphs.supported_ranges()
+    assert len(ranges) > 50
+
+    def shown(code: int) -> bool:
+        return any(a <= code <= b for a, b in ranges)
+
+    sample = {0x00E9, 0x0153, 0x20AC, 0x2212, 0x202F, 0x1F600, 0x4E2D, 0x05D0, 0x0627}
+    for a, b in ranges[5:-5:12]:
+        sample |= {a, b, a - 1, b + 1}
+    import unicodedata
+
+    sample = {c for c in sample if unicodedata.category(chr(c))[0] in "LNPS"}
+    wrong = []
+    for code in sorted(sample):
+        typst_shows = glyphs.first_unshown([chr(code)], tmp_path) is None
+        if typst_shows != shown(code):
+            wrong.append(f"U+{code:04X} typst {'shows' if typst_shows else 'cannot show'}")
+    assert wrong == []
+    assert not shown(0x1F600) and not shown(0x4E2D) and shown(0x20AC)

@@ -11,15 +11,10 @@ import sys
 from pathlib import Path
 
 from cae_report import __version__, config
-from cae_report.errors import DataError
+from cae_report.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, DataError
 
-EXIT_OK = 0
-EXIT_FAILED = 1
-"""A step of the build failed (a failing cell, a missing engine, a full disk)."""
-EXIT_INVALID = 2
-"""The data are invalid: every problem is listed with its file, line and column."""
-EXIT_USAGE = 64
-"""The command line is wrong (unknown option, not a year, outside a project): BSD's EX_USAGE."""
+__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "main"]
+
 
 DESCRIPTION = """\
 Validate a cooperative's yearly data, then build its annual report (HTML and PDF) from the

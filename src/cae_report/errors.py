@@ -9,6 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# The exit codes of every command (the CLI, Quarto's pre-render step, make).
+EXIT_OK = 0
+EXIT_FAILED = 1
+"""A step of the build failed (a failing cell, a missing engine, a full disk)."""
+EXIT_INVALID = 2
+"""The data are invalid: every problem is listed with its file, line and column."""
+EXIT_USAGE = 64
+"""The command line is wrong (unknown option, not a year, outside a project): BSD's EX_USAGE."""
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -346,8 +346,19 @@ class YearPlan:
 class Run:
     """The build of one or more years in one process (see the module docstring)."""
 
-    def __init__(self, root: Path, engine: str, internal: bool, jobs: int, use_cache: bool):
+    def __init__(
+        self,
+        root: Path,
+        engine: str,
+        internal: bool,
+        jobs: int,
+        use_cache: bool,
+        *,
+        work: Path | None = None,
+    ):
         self.root = root
+        # ``work``: execute only, into ``work/<year>/`` (Quarto's pre-render renders itself).
+        self.work = work
         self.engine = engine
         self.internal = internal
         self.jobs = max(1, jobs)
@@ -371,9 +382,11 @@ class Run:
 
         started = time.perf_counter()
         out = config.build_dir(year, self.root, internal=self.internal)
+        if self.work is not None:
+            out = self.work / str(year)
         record = provenance.collect(year, self.engine, self.root)
         key = build_key(year, self.engine, self.internal, self.root, record)
-        if self.use_cache:
+        if self.use_cache and self.work is None:
             why = verify_outputs(out, key)
             if why is None:
                 log(year, "up to date (inputs, code and parameters unchanged; outputs verified)")
@@ -664,8 +677,11 @@ class Run:
             self._fail(plan, plan.error, invalid=plan.invalid)
             return
         try:
-            with self.render_lock:
-                self._render(plan)
+            if self.work is None:
+                with self.render_lock:
+                    self._render(plan)
+            else:
+                self._write_order(plan)
             files = _written_files(plan.tmp)
             stamp = {"key": plan.key, "files": files}
             (plan.tmp / BUILD_KEY).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
@@ -710,6 +726,16 @@ class Run:
             stored[kind] = target
         self.cache.put("render", rkey, stored)
 
+    def _write_order(self, plan: YearPlan) -> None:
+        """``chapters.json``: the executed notebooks and written chapters in report order
+        (names in ``notebooks/``), for whoever renders them."""
+        from cae_report.publish.assemble import in_report_order
+
+        executed = [plan.tmp / "notebooks" / s.name for s in plan.sources]
+        ordered = in_report_order(self.root, plan.year, executed, plan.written)
+        names = [path.relative_to(plan.tmp / "notebooks").as_posix() for path in ordered]
+        (plan.tmp / "chapters.json").write_text(json.dumps(names, indent=1) + "\n")
+
     def _fail(self, plan: YearPlan, error: str, *, invalid: bool = False) -> None:
         plan.error = plan.error or error
         plan.invalid = plan.invalid or invalid
@@ -743,7 +769,11 @@ def build_years(
         build_root.mkdir(parents=True, exist_ok=True)
         for line in clean_stale(build_root):
             log("build", line)
-        engine = resolve_engine(engine)
+        requested, engine = engine, resolve_engine(engine)
+        if requested == "auto":
+            found = shutil.which("quarto")
+            why = f"quarto found at {found}" if found else "quarto not on PATH: pandoc + Typst"
+            log("build", f"engine {engine} (auto): {why}")
         run = Run(root, engine, internal, jobs or os.cpu_count() or 1, use_cache)
         return run.build(years)
     except Exception as exc:  # noqa: BLE001 - e.g. a read-only _build
@@ -760,6 +790,29 @@ def build_year(
     """Build ``_build/<year>/``: rapport-<year>.html/.pdf, indicators.json, anomalies.csv,
     the executed notebooks. Never raises for expected failures: the result says why."""
     return build_years([year], engine, internal, jobs, use_cache)[0]
+
+
+def execute_year(year: int, root: Path, engine: str, work: Path) -> list[Path]:
+    """Validate, clean and execute ``year``'s chapters and resolve its written ones exactly as
+    a build does (same kernels, same cache), into ``work/<year>/``, without rendering; return
+    them in report order. For Quarto's pre-render, which renders them itself. A failed step
+    raises :class:`BuildFailure` with the build's message."""
+    work.mkdir(parents=True, exist_ok=True)
+    run = Run(root, engine, False, os.cpu_count() or 1, True, work=work)
+    result = run.build([year])[0]
+    if not result.ok:
+        raise BuildFailure(result.error or "build failed", invalid=result.invalid)
+    folder = work / str(year)
+    names = json.loads((folder / "chapters.json").read_text())
+    return [folder / "notebooks" / name for name in names]
+
+
+class BuildFailure(RuntimeError):
+    """A failed step of :func:`execute_year`; ``invalid``: the data are invalid (exit 2)."""
+
+    def __init__(self, message: str, *, invalid: bool = False) -> None:
+        super().__init__(message)
+        self.invalid = invalid
 
 
 def build_batch(

@@ -43,6 +43,10 @@ def check_parameters(
         raise ValueError(f"parameter engine must be one of {ENGINES}, got {engine!r}")
     if not isinstance(edition, str) or edition not in EDITIONS:
         raise ValueError(f"parameter edition must be one of {EDITIONS}, got {edition!r}")
+    # Quarto executing a chapter in place would overwrite the committed notebook: stop it.
+    from cae_report.publish.quarto_project import refuse_in_place_execution
+
+    refuse_in_place_execution()
     years = config.available_years(root)
     if year not in years:
         raise ValueError(f"no data folder for year {year} (years with data: {years})")

@@ -3,11 +3,15 @@
 The notebooks are executed once (papermill) before this stage; rendering never re-executes
 them. Two interchangeable engines render the same merged notebook:
 
-* ``quarto``: ``quarto render`` (Quarto ≥ 1.4, when installed);
+* ``quarto``: ``quarto render`` (Quarto ≥ 1.4, when installed; :mod:`.quarto_engine`);
 * ``pandoc``: pandoc + Typst from Python wheels, the engines Quarto itself drives, with a Lua
-  filter that honours the Quarto cell options the report uses.
+  filter that emulates what Quarto does natively (:mod:`.pandoc_engine`).
 
-Both read their options from ``_quarto.yml``.
+Both read their options from ``_quarto.yml``, use the same HTML template, Typst partials
+and CSS, and run the same two filters (``untrusted.lua``: data is text; ``typography.lua``:
+the report's typography); :mod:`.html_page` finishes both pages (plotly.js, the
+Content-Security-Policy) and :mod:`.check` checks both outputs before they are kept.
+``quarto render`` at the project root goes through :mod:`.quarto_project`.
 """
 
 from __future__ import annotations
@@ -15,7 +19,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from cae_report.publish.assemble import RenderError, assemble, chapters, load_config
+from cae_report import config as cae_config
+from cae_report.data.cooperative import load as load_cooperative
+from cae_report.publish import check
+from cae_report.publish.assemble import (
+    RenderError,
+    assemble,
+    chapters,
+    load_config,
+    stage_logo,
+)
 
 ENGINES = ("pandoc", "quarto")
 INTERNAL_KEY = "cae-internal"
@@ -46,27 +59,42 @@ def render(
     ``internal``: the board's edition, marked "Document interne" on every page (metadata
     :data:`INTERNAL_KEY`, read by the templates of both engines).
 
+    Before returning, the HTML and PDF are checked against the merged notebook
+    (:func:`cae_report.publish.check.verify`: language, contents, captions, no code,
+    self-contained, charts, the internal mark): a report that does not show what its
+    notebook holds is an error, whatever the engine, and never replaces the previous one.
+
     Raises :class:`RenderError` naming the failed step, with pandoc's/Typst's/Quarto's stderr.
     """
     if engine not in ENGINES:
         raise RenderError("choose engine", f"unknown engine {engine!r} (expected one of {ENGINES})")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    config = load_config(Path(root))
+    root = Path(root)
+    config = load_config(root)
     stem = f"rapport-{year}"
     merged = out_dir / f"{stem}.ipynb"
-    front = assemble([Path(p) for p in executed_notebooks], merged, year=year, config=config)
+    data_dir = cae_config.data_dir(root)
+    front = assemble(
+        [Path(p) for p in executed_notebooks],
+        merged,
+        year=year,
+        config=config,
+        cooperative=load_cooperative(data_dir),
+        data_dir=data_dir,
+    )
     tmp = out_dir / f".render-{year}"
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     html, pdf = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
+    mark = INTERNAL_MARK if internal else None
     if engine == "pandoc":
         from cae_report.publish import pandoc_engine
 
-        mark = {INTERNAL_KEY: INTERNAL_MARK} if internal else {}
-        pandoc_engine.render_html(merged, html, config=config, front={**front, **mark}, tmp=tmp)
-        pandoc_engine.render_pdf(merged, pdf, config=config, front={**front, **mark}, tmp=tmp)
+        meta = stage_logo({**front, **({INTERNAL_KEY: mark} if mark else {})}, data_dir, tmp)
+        pandoc_engine.render_html(merged, html, config=config, front=meta, tmp=tmp)
+        pandoc_engine.render_pdf(merged, pdf, config=config, front=meta, tmp=tmp)
     else:
         from cae_report.publish import quarto_engine
 
@@ -74,11 +102,14 @@ def render(
             merged,
             html,
             pdf,
-            root=Path(root),
+            root=root,
             config=config,
             tmp=tmp,
-            internal_mark=INTERNAL_MARK if internal else None,
+            internal_mark=mark,
+            data_dir=data_dir,
+            keep_stage=keep_intermediates,
         )
+    check.verify(merged, html, pdf, config=config, internal_mark=mark, public_mark=INTERNAL_MARK)
     if not keep_intermediates:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"ipynb": merged, "html": html, "pdf": pdf}

@@ -3,11 +3,21 @@
 Quarto and pandoc both render a single ``rapport-<year>.ipynb`` made here, so that the two
 engines see exactly the same cells and outputs:
 
-* a leading raw cell holds the YAML front matter (title, subtitle, dates): the year-dependent
-  metadata lives in the document, the year-independent one in ``_quarto.yml``;
+* a leading raw cell holds the YAML front matter: the title and the cover (the cooperative's
+  identity and the report's addressee, from ``data/cooperative.yml``), the subtitle and the
+  dates of the year; the format options stay in ``_quarto.yml``;
 * the papermill ``parameters`` / ``injected-parameters`` cells are dropped;
 * debugging noise (stdout/stderr streams, ``execute_result``, errors) is removed unless the
   cell's options ask for it, because Quarto would otherwise print it;
+* a code cell left without output is removed, so that no engine prints the caption of a
+  table or figure that the year does not have (or that the edition leaves out);
+* outputs are data, never markup: a ``text/html`` output is kept only when it is a chart
+  drawn by plotly (whose JSON escapes ``<``, ``>`` and ``/``), ``application/javascript``
+  outputs are dropped, a line of a ``text/markdown`` output that would open or close a
+  fenced div or code block (``:::``, three backticks or tildes) is escaped so that it cannot
+  leave Quarto's output wrapper, ``<!--`` is escaped (it would hide what follows), and
+  ``output: asis`` (which would paste the output into
+  the document unwrapped) is not kept; the renderers' ``untrusted.lua`` does the rest;
 * each chart gets a ``#| fig-alt:`` option from its ``text/plain`` alt text (Quarto puts
   ``fig-alt`` on the image; our Lua filter reads the same option), and its plotly ``<div>`` id
   is prefixed with ``plotly-`` so that it cannot clash with the figure's own id (the
@@ -51,6 +61,21 @@ QUARTO_CONFIG = "_quarto.yml"
 _OPTION_LINE = re.compile(r"^#\|\s?(.*)$")
 _PLOTLY_DIV = re.compile(r'<div id="([^"]+)" class="plotly-graph-div"')
 _HIDDEN_TAGS = {"parameters", "injected-parameters", "remove-cell"}
+_PLOTLY_CHART = re.compile(
+    r"""\A\s*<div(?:\ style="[^"<>]*")?>\s*
+    <div\ id="[A-Za-z0-9_-]+"\ class="plotly-graph-div"\ style="[^"<>]*"></div>\s*
+    <script(?:\ type="text/javascript")?>[^<]*</script>\s*
+    </div>\s*\Z""",
+    re.VERBOSE | re.IGNORECASE,
+)
+"""What a chart's ``text/html`` output is (plotly's ``to_html(full_html=False)``): the only
+raw HTML a notebook output may carry. Plotly writes the data as JSON with ``<``, ``>`` and
+``/`` escaped, so no value can close the script or open a tag."""
+_FENCE = re.compile(r"^( {0,3})(:{3,}|`{3,}|~{3,})", re.MULTILINE)
+_COMMENT = "<!--"
+"""An HTML comment opened in a data value would swallow what follows (table rows): the
+``!`` is escaped (``<\\!--``), so the reader sees text."""
+_DROPPED_MIME = ("application/javascript", "text/javascript")
 
 
 class RenderError(RuntimeError):
@@ -298,20 +323,106 @@ def report_date(config: dict[str, Any], year: int, notebooks: list[Path]) -> dt.
     return dt.date(year + 1, 1, 1)
 
 
-def front_matter(config: dict[str, Any], year: int, notebooks: list[Path]) -> dict[str, Any]:
-    """The document metadata that depends on the year: subtitle and dates (ISO).
+def _text(value: Any) -> str:
+    return " ".join(str(value).split()) if value not in (None, "") else ""
+
+
+def cover(cooperative: dict[str, Any], data_dir: Path | None = None) -> dict[str, Any]:
+    """The cover's lines, from the cooperative's settings (``data/cooperative.yml``).
+
+    Returns the metadata both templates read: ``author`` (the organisation line: legal name
+    and legal form) and ``cae-cover`` (addressee, address, contacts line, legal line, logo).
+    Keys the cooperative leaves empty are left out, so the templates print nothing for them.
+    """
+    from cae_report.fr import typography
+
+    def text(key: str) -> str:
+        return _text(cooperative.get(key))
+
+    name = text("legal_name") or text("name")
+    organisation = " – ".join(part for part in (name, text("legal_form")) if part)
+    # a no-break space before each bullet: a line never starts with one
+    contacts = "\u00a0• ".join(
+        part
+        for part in (
+            f"Tél. {text('phone')}" if text("phone") else "",
+            text("email"),
+            text("website"),
+        )
+        if part
+    )
+    legal = "\u00a0• ".join(
+        part
+        for part in (
+            f"Siret : {text('siret')}" if text("siret") else "",
+            f"NAF : {text('naf')}" if text("naf") else "",
+            f"TVA : {text('vat_number')}" if text("vat_number") else "",
+        )
+        if part
+    )
+    lines = {
+        "addressee": text("addressee"),
+        "address": text("address"),
+        "contacts": contacts,
+        "legal": legal,
+    }
+    block: dict[str, Any] = {k: typography(v) for k, v in lines.items() if v}
+    logo = text("logo")
+    if logo:
+        if data_dir is None or not (Path(data_dir) / logo).is_file():
+            raise RenderError("read cooperative.yml", f"logo: {logo}: no such file in {data_dir}")
+        block["logo"] = logo
+    matter: dict[str, Any] = {}
+    if organisation:
+        matter["author"] = typography(organisation)
+    if block:
+        matter["cae-cover"] = block
+    return matter
+
+
+LOGO_STEM = "cae-logo"
+
+
+def stage_logo(matter: dict[str, Any], data_dir: Path, folder: Path) -> dict[str, Any]:
+    """``matter`` with its cover's logo (a path relative to ``data_dir``) copied into the
+    folder an engine renders in, and named relative to it (Typst reads files under its root
+    only; pandoc embeds the image in the HTML)."""
+    import shutil
+
+    logo = (matter.get("cae-cover") or {}).get("logo")
+    if not logo:
+        return matter
+    source = Path(data_dir) / str(logo)
+    name = LOGO_STEM + source.suffix.lower()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, folder / name)
+    return {**matter, "cae-cover": {**matter["cae-cover"], "logo": name}}
+
+
+def front_matter(
+    config: dict[str, Any],
+    year: int,
+    notebooks: list[Path],
+    cooperative: dict[str, Any] | None = None,
+    data_dir: Path | None = None,
+) -> dict[str, Any]:
+    """The document metadata: title and cover (from the cooperative), subtitle and dates.
 
     ``date`` is ISO so that Quarto formats it with ``date-format`` in the document language;
     ``date-iso`` is repeated for the Typst templates, which set the PDF's date from it.
+    Without ``cooperative``, the title falls back to a ``title`` key of ``_quarto.yml``.
     """
     settings = report_settings(config)
     when = report_date(config, year, notebooks)
     matter: dict[str, Any] = {}
-    if config.get("title"):
-        matter["title"] = str(config["title"])
+    title = _text((cooperative or {}).get("report_title")) or _text(config.get("title"))
+    if title:
+        matter["title"] = title
     subtitle = settings.get("subtitle", "{year}")
     if subtitle:
         matter["subtitle"] = _format_template(str(subtitle), year)
+    if cooperative:
+        matter.update(cover(cooperative, data_dir))
     matter["date"] = when.isoformat()
     matter["date-iso"] = when.isoformat()
     return matter
@@ -381,6 +492,46 @@ def _fix_chart(cell: Any, options: dict[str, Any]) -> None:
     cell.source = "\n".join(lines)
 
 
+def _joined(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def is_chart_html(html: str) -> bool:
+    """Whether a ``text/html`` output is a plotly chart (see :data:`_PLOTLY_CHART`)."""
+    return _PLOTLY_CHART.match(html) is not None
+
+
+def _as_text(output: dict[str, Any]) -> dict[str, Any] | None:
+    """``output`` with what may not reach a page removed (see the module docstring);
+    None when nothing is left to show."""
+    data = output.get("data")
+    if not data:
+        return output
+    data = {k: v for k, v in data.items() if k not in _DROPPED_MIME}
+    if "text/html" in data and not is_chart_html(_joined(data["text/html"])):
+        del data["text/html"]
+    if "text/markdown" in data:
+        markdown = _FENCE.sub(r"\1\\\2", _joined(data["text/markdown"]))
+        data["text/markdown"] = markdown.replace(_COMMENT, "<\\!--")
+    if not any(k != "text/plain" for k in data) and not _joined(data.get("text/plain", "")):
+        return None
+    output["data"] = data
+    return output
+
+
+def _without_asis(source: str) -> str:
+    lines = source.splitlines()
+    kept = [
+        line
+        for i, line in enumerate(lines)
+        if not (
+            all(_OPTION_LINE.match(previous) for previous in lines[: i + 1])
+            and re.fullmatch(r"#\|\s*output:\s*['\"]?asis['\"]?\s*", line)
+        )
+    ]
+    return "\n".join(kept)
+
+
 def _clean_cell(cell: Any, cell_id: str) -> Any | None:
     """A deterministic copy of ``cell`` for the merged notebook, or None to drop it."""
     if _cell_tags(cell) & _HIDDEN_TAGS:
@@ -401,8 +552,16 @@ def _clean_cell(cell: Any, cell_id: str) -> Any | None:
             continue
         if output.get("output_type") == "execute_result":
             output["execution_count"] = None
-        outputs.append(output)
+        kept = _as_text(output)
+        if kept is not None:
+            outputs.append(kept)
     new["outputs"] = outputs
+    if not outputs and options.get("echo") is not True:
+        # Nothing to show: no caption either (Quarto would caption an empty float).
+        return None
+    if options.get("output") == "asis":
+        new.source = _without_asis(new.source)
+        options.pop("output")
     if options:
         _fix_chart(new, options)
     return new
@@ -414,16 +573,19 @@ def assemble(
     *,
     year: int,
     config: dict[str, Any],
+    cooperative: dict[str, Any] | None = None,
+    data_dir: Path | None = None,
 ) -> dict[str, Any]:
     """Write the merged notebook to ``out_path``; return its front matter (a dict).
 
     The notebooks are taken in the order given (the caller orders them by
     ``cae-report: chapters:``). The first notebook's kernelspec is kept: Quarto needs the
-    language to read ``#|`` options.
+    language to read ``#|`` options. ``cooperative``: the settings of
+    ``data/cooperative.yml`` (title and cover), ``data_dir`` the folder its logo is in.
     """
     if not executed_notebooks:
         raise RenderError("assemble", "no executed notebook to render")
-    matter = front_matter(config, year, executed_notebooks)
+    matter = front_matter(config, year, executed_notebooks, cooperative, data_dir)
     merged = nbformat.v4.new_notebook()
     front = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
     merged.cells.append(nbformat.v4.new_raw_cell(f"---\n{front}---"))

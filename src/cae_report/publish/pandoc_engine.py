@@ -7,7 +7,8 @@ built it. Pandoc comes from the ``pypandoc-binary`` wheel and Typst from the ``t
 Format options are read from ``_quarto.yml`` (the one place for them) and translated: the keys
 that are pandoc flags (``toc``, ``number-sections``, ``embed-resources``) become flags, the
 rest become pandoc metadata, which our templates read as variables. The notebook-specific
-behaviour (cell options, MIME choice, cross-references) is in ``quarto_options.lua``.
+behaviour (cell options, MIME choice, cross-references) is in ``quarto_options.lua``; the
+project's own typography is in ``typography.lua``, which Quarto runs as well.
 """
 
 from __future__ import annotations
@@ -22,11 +23,16 @@ from typing import Any
 
 import yaml
 
+from cae_report.publish import html_page
 from cae_report.publish.assemble import RenderError
 from cae_report.report.charts import with_plotly_html
 
 PUBLISH_DIR = Path(__file__).resolve().parent
 LUA_FILTER = PUBLISH_DIR / "quarto_options.lua"
+"""The emulation of what Quarto does natively (cell options, MIME choice, captions,
+cross-references); it applies the data-safety rules of ``untrusted.lua`` as it reads outputs."""
+TYPOGRAPHY_FILTER = PUBLISH_DIR / "typography.lua"
+"""The report's own typography, the filter Quarto runs too (``filters:`` in _quarto.yml)."""
 HTML_TEMPLATE = PUBLISH_DIR / "template.html"
 HTML_CSS = PUBLISH_DIR / "report.css"
 TYPST_TEMPLATE = PUBLISH_DIR / "template.typ"
@@ -43,7 +49,7 @@ compile a document without a title, a language, alt text on every image or a sou
 (tests/test_accessibility.py checks the result with pdfinfo)."""
 
 # Keys of _quarto.yml that are Quarto's own business, not document metadata.
-_NOT_METADATA = {"project", "format", "cae-report", "jupyter", "engine", "knitr"}
+_NOT_METADATA = {"project", "format", "cae-report", "jupyter", "engine", "knitr", "filters"}
 # Format options that are pandoc command-line flags or Quarto-only, not template variables.
 _NOT_VARIABLES = {
     "toc",
@@ -57,6 +63,8 @@ _NOT_VARIABLES = {
     "include-in-header",
     "keep-typ",
     "toc-location",
+    "minimal",
+    "css",
 }
 
 
@@ -131,97 +139,6 @@ def _write_metadata(path: Path, meta: dict[str, Any]) -> Path:
     return path
 
 
-PLOTLY_LOCALE_FR: dict[str, Any] = {
-    "moduleType": "locale",
-    "name": "fr",
-    # The messages plotly.js shows (mode bar tooltips, notices), in French. Number
-    # separators are not set here: each chart's layout.separators carries them.
-    "dictionary": {
-        "Autoscale": "Échelle automatique",
-        "Box Select": "Sélection rectangulaire",
-        "Compare data on hover": "Comparer les données au survol",
-        "Double-click on legend to isolate one trace": (
-            "Double-cliquer sur la légende pour isoler une série"
-        ),
-        "Double-click to zoom back out": "Double-cliquer pour revenir à la vue d'ensemble",
-        "Download plot": "Télécharger le graphique",
-        "Download plot as a PNG": "Télécharger le graphique en PNG",
-        "Download plot as JSON": "Télécharger le graphique en JSON",
-        "Image download succeeded": "Image téléchargée",
-        "JSON download succeeded": "Fichier JSON téléchargé",
-        "Lasso Select": "Sélection au lasso",
-        "Pan": "Déplacer",
-        "Preparing image - this may take a few seconds": (
-            "Préparation de l'image, quelques secondes…"
-        ),
-        "Reset": "Réinitialiser",
-        "Reset axes": "Réinitialiser les axes",
-        "Reset view": "Réinitialiser la vue",
-        "Reset views": "Réinitialiser les vues",
-        "Share chart...": "Partager le graphique…",
-        "Show closest data on hover": "Afficher la donnée la plus proche au survol",
-        "Sorry, there was a problem downloading your image!": (
-            "Désolé, le téléchargement de l'image a échoué."
-        ),
-        "Sorry, there was a problem downloading your JSON file!": (
-            "Désolé, le téléchargement du fichier JSON a échoué."
-        ),
-        "Toggle Spike Lines": "Afficher ou masquer les lignes de repère",
-        "Toggle show closest data on hover": "Afficher ou non la donnée la plus proche",
-        "Zoom": "Zoomer",
-        "Zoom in": "Zoom avant",
-        "Zoom out": "Zoom arrière",
-    },
-    "format": {
-        "days": ["dimanche", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi"],
-        "shortDays": ["dim.", "lun.", "mar.", "mer.", "jeu.", "ven.", "sam."],
-        "months": (
-            "janvier février mars avril mai juin juillet août septembre octobre novembre décembre"
-        ).split(),
-        "shortMonths": "janv. févr. mars avr. mai juin juil. août sept. oct. nov. déc.".split(),
-        "date": "%d/%m/%Y",
-    },
-}
-"""plotly.js locale ``fr``, registered once after plotly.js; the charts ask for it with
-``config.locale`` (:data:`cae_report.report.charts.PLOTLY_CONFIG`)."""
-
-
-PLOTLY_PLACEHOLDER = '<script type="text/javascript" id="cae-plotlyjs"></script>'
-
-
-def plotly_header(path: Path) -> Path:
-    """Write the head include for plotly.js: a placeholder, then the French locale.
-
-    Inserted once in the page; every chart's ``text/html`` only calls ``Plotly.newPlot``.
-    plotly.js itself (4.6 MB, from the installed plotly package) replaces the placeholder
-    after the engine has written the page (:func:`insert_plotlyjs`): given to pandoc's
-    ``--embed-resources``, a script that size makes pandoc use gigabytes of memory.
-    """
-    locale = json.dumps(PLOTLY_LOCALE_FR, ensure_ascii=True, sort_keys=True)
-    path.write_text(
-        '<script type="text/javascript">window.PlotlyConfig = {MathJaxConfig: "local"};</script>\n'
-        f"{PLOTLY_PLACEHOLDER}\n"
-        f'<script type="text/javascript">Plotly.register({locale});</script>\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def insert_plotlyjs(html: Path) -> Path:
-    """Put plotly.js in place of the placeholder, exactly once."""
-    from plotly.offline import get_plotlyjs
-
-    script = get_plotlyjs()
-    if "</script" in script.lower():
-        raise RenderError("plotly.js", "plotly.js contains a closing script tag")
-    page = html.read_text(encoding="utf-8")
-    if page.count(PLOTLY_PLACEHOLDER) != 1:
-        raise RenderError("plotly.js", f"{html.name}: plotly.js placeholder not found once")
-    filled = PLOTLY_PLACEHOLDER.replace("></script>", f">{script}</script>")
-    html.write_text(page.replace(PLOTLY_PLACEHOLDER, filled), encoding="utf-8")
-    return html
-
-
 # Per format, the MIME types an output may show, best first (Quarto's order). Pandoc parses
 # every representation it is given before the filter picks one: handing it only the chosen
 # one (and the alt text) cuts its memory from about 1 GB to a fraction of that.
@@ -251,11 +168,12 @@ def for_format(merged: Path, fmt: str, tmp: Path) -> Path:
 def render_html(
     merged: Path, out_html: Path, *, config: dict[str, Any], front: dict[str, Any], tmp: Path
 ) -> Path:
-    """Self-contained HTML: interactive plotly charts, plotly.js once in the head, no CDN."""
+    """Self-contained HTML: interactive plotly charts, plotly.js once in the head, no CDN,
+    a Content-Security-Policy (:mod:`cae_report.publish.html_page`)."""
     tmp.mkdir(parents=True, exist_ok=True)
     meta, flags = pandoc_settings(config, "html", front)
     meta_file = _write_metadata(tmp / "metadata-html.yml", meta)
-    header = plotly_header(tmp / "plotly-header.html")
+    header = html_page.plotly_header(tmp / "plotly-header.html")
     args = [
         str(for_format(merged, "html", tmp)),
         f"--from={READER}",
@@ -265,6 +183,7 @@ def render_html(
         f"--css={HTML_CSS}",
         "--ipynb-output=all",
         f"--lua-filter={LUA_FILTER}",
+        f"--lua-filter={TYPOGRAPHY_FILTER}",
         f"--metadata-file={meta_file}",
         f"--include-in-header={header}",
         "--wrap=none",
@@ -272,7 +191,7 @@ def render_html(
         f"--output={out_html}",
     ]
     _run_pandoc("pandoc → html", args, cwd=tmp)
-    return insert_plotlyjs(out_html)
+    return html_page.finish(out_html)
 
 
 def _epoch(iso: str | None) -> int | None:
@@ -305,6 +224,7 @@ def render_pdf(
         f"--template={TYPST_TEMPLATE}",
         "--ipynb-output=all",
         f"--lua-filter={LUA_FILTER}",
+        f"--lua-filter={TYPOGRAPHY_FILTER}",
         f"--metadata-file={meta_file}",
         "--extract-media=media",
         "--wrap=preserve",

@@ -1,9 +1,13 @@
 --[[
 quarto_options.lua: render an executed Jupyter notebook with plain pandoc the way Quarto
-would, for the options this report uses.
+would, for the options this report uses. Only what Quarto does natively is here (the pandoc
+path runs it, Quarto never does); the project's own rules are in the two filters that both
+engines run: untrusted.lua (data is text: applied here to each markdown output as it is
+read, and document-wide) and typography.lua (run after this one).
 
 Run it with:
-  pandoc NOTEBOOK.ipynb -f ipynb+raw_markdown --ipynb-output=all -L quarto_options.lua ...
+  pandoc NOTEBOOK.ipynb -f ipynb+raw_markdown --ipynb-output=all -L quarto_options.lua \
+    -L typography.lua ...
 
 Why these reader options:
   * --ipynb-output=all keeps every MIME representation of each output. Pandoc's own choice
@@ -28,10 +32,11 @@ one block, in MIME-type order:
 What this filter does with the Quarto cell options (`#| key: value` lines):
   label: fig-*  -> a Figure with that id; caption from fig-cap; alt text from fig-alt or
                    the output's text/plain;
-  label: tbl-*  -> the Table of the output gets that id and the tbl-cap caption;
+  label: tbl-*  -> the Table of the output gets that id and the tbl-cap caption (in HTML a
+                   Figure holding the table, as Quarto writes it);
   echo          -> show the code (default: the `echo` of the document, false here);
-  output        -> false drops the outputs; asis: text/plain outputs are read as markdown
-                   too; true also shows prints (stdout) and execute_result;
+  output        -> false drops the outputs; true also shows prints (stdout) and
+                   execute_result (the merged notebook has no `asis`: assemble.py removes it);
   include:false -> drops the whole cell; warning/error: true keep stderr/error outputs.
 Streams, execute_result and errors are debugging noise and are dropped unless asked for.
 Figures and tables are numbered in document order; in HTML the caption starts with
@@ -184,8 +189,20 @@ end
 
 -- Markdown ---------------------------------------------------------------------------------
 
+-- The data-safety rules shared with Quarto (untrusted.lua), loaded as a module.
+CAE_UNTRUSTED_AS_MODULE = true
+local untrusted = dofile(pandoc.path.join({ pandoc.path.directory(PANDOC_SCRIPT_FILE), "untrusted.lua" }))
+CAE_UNTRUSTED_AS_MODULE = nil
+
+-- Markdown cells: the cooperative's own text (written chapters), read like Quarto does.
 local function read_markdown(text)
   return pandoc.read(text, "markdown").blocks
+end
+
+-- A markdown output of a notebook: data, read the same way, then neutralized as Quarto's
+-- run of untrusted.lua neutralizes its `cell-output-markdown` divs.
+local function read_output_markdown(text)
+  return untrusted.neutralize(read_markdown(text))
 end
 
 local function strip_ansi(text)
@@ -223,17 +240,12 @@ local function representation(block)
   return nil
 end
 
-local function typst_string(text)
-  return '"' .. text:gsub("\\", "\\\\"):gsub('"', '\\"'):gsub("\n", " ") .. '"'
-end
-
--- Typst: pandoc's typst writer drops the alt text of images, so write the image call
--- ourselves, and the image file next to the Typst source (pandoc only extracts media that
--- are still Image elements).
+-- Typst: the image file is written next to the Typst source (pandoc extracts only the
+-- media of the Image elements it writes, and typography.lua turns Images into Typst
+-- calls, as it does for Quarto's), with the alt text as Quarto gives it (`fig-alt`).
 local function typst_image(image, alt, in_figure)
   local src = image.src
   local _, contents = pandoc.mediabag.lookup(src)
-  local path = src
   if contents then
     pandoc.system.make_directory(settings.media_dir, true)
     local target = pandoc.path.join({ settings.media_dir, pandoc.path.filename(src) })
@@ -244,17 +256,15 @@ local function typst_image(image, alt, in_figure)
       handle:write(contents)
       handle:close()
     end
-    path = pandoc.path.join({ pandoc.path.filename(settings.media_dir), pandoc.path.filename(src) })
+    image.src = pandoc.path.join({ pandoc.path.filename(settings.media_dir), pandoc.path.filename(src) })
   end
-  local args = { typst_string(path), "width: 100%" }
   if alt and alt ~= "" then
-    table.insert(args, "alt: " .. typst_string(alt))
+    image.attributes["fig-alt"] = alt
   end
-  local call = "image(" .. table.concat(args, ", ") .. ")"
   if in_figure then
-    return pandoc.Plain({ pandoc.RawInline("typst", "#" .. call) })
+    return pandoc.Plain({ image })
   end
-  return pandoc.Para({ pandoc.RawInline("typst", "#box(" .. call .. ")") })
+  return pandoc.Para({ image })
 end
 
 -- The blocks to show for one display_data/execute_result output, and its alt text.
@@ -271,10 +281,10 @@ local function choose(output_div, asis)
     local block = by_kind[kind]
     if block then
       if kind == "markdown" then
-        return read_markdown(block.text), kind, plain
+        return read_output_markdown(block.text), kind, plain
       elseif kind == "plain" then
         if asis then
-          return read_markdown(block.text), kind, plain
+          return read_output_markdown(block.text), kind, plain
         end
         return pandoc.Blocks({ pandoc.CodeBlock(strip_ansi(block.text)) }), kind, plain
       end
@@ -414,12 +424,24 @@ local function code_cell(div)
     if #others == 0 then
       return result
     elseif tbl then
-      tbl.identifier = label
       local caption = option_inlines(options, "tbl-cap")
-      if caption then
-        tbl.caption = { long = { pandoc.Plain(caption) } }
+      if is_html then
+        -- As Quarto writes it: a figure holding the table, its caption a figcaption (shown
+        -- above the table by report.css), outside the box in which a wide table scrolls.
+        tbl.identifier = ""
+        tbl.caption = { long = {} }
+        others[index] = pandoc.Figure(
+          { tbl },
+          { pandoc.Plain(caption or pandoc.Inlines({})) },
+          pandoc.Attr(label, { "cae-table-figure" }, {})
+        )
+      else
+        tbl.identifier = label
+        if caption then
+          tbl.caption = { long = { pandoc.Plain(caption) } }
+        end
+        others[index] = tbl
       end
-      others[index] = tbl
     else
       warn("cell " .. label .. ": no table in its outputs")
     end
@@ -475,8 +497,11 @@ local function number_floats(blocks)
   end
   local function prefix(entry)
     local title = entry.kind == "fig" and settings.fig_title or settings.tbl_title
+    -- Quarto's inlines for a caption's title (typography.lua styles the number)
     return pandoc.Inlines({
-      pandoc.Span({ pandoc.Str(title), pandoc.Str("\u{a0}" .. entry.number) }, pandoc.Attr("", { "caption-number" }, {})),
+      pandoc.Str(title),
+      pandoc.Str("\u{a0}"),
+      pandoc.Str(tostring(entry.number)),
       pandoc.Str(settings.delim),
       pandoc.Space(),
     })
@@ -582,243 +607,9 @@ local function unique_ids(blocks)
   })
 end
 
--- Minus signs (Typst). cae_report.fr writes negative numbers with U+002D; Typst turns a
--- hyphen before a digit into a minus sign only in some places ("−1" at the start of a
--- table cell, but "(-1)" in running text), so one page mixed both. Every sign of a number
--- becomes U+2212 in the PDF; the HTML keeps U+002D (searchable, pastes into a spreadsheet).
-local MINUS = "\u{2212}"
-local SIGN_CONTEXTS = { "%(", "%[", "/", "=", "\u{a0}", "\u{202f}", "\u{2248}" }
-
-local function minus_signs(blocks)
-  if not is_typst then
-    return blocks
-  end
-  return blocks:walk({
-    Str = function(str)
-      local text = str.text
-      if not text:find("-", 1, true) then
-        return nil
-      end
-      text = text:gsub("^%-(%d)", MINUS .. "%1")
-      for _, before in ipairs(SIGN_CONTEXTS) do
-        text = text:gsub("(" .. before .. ")%-(%d)", "%1" .. MINUS .. "%2")
-      end
-      if text ~= str.text then
-        return pandoc.Str(text)
-      end
-    end,
-  })
-end
-
--- Quotes: French guillemets in HTML (Typst's smartquote already does it for lang fr).
-local function french_quotes(blocks, lang)
-  if not is_html or not lang:match("^fr") then
-    return blocks
-  end
-  return blocks:walk({
-    Quoted = function(quoted)
-      if quoted.quotetype == "DoubleQuote" then
-        local inlines = pandoc.Inlines({ pandoc.Str("«\u{a0}") })
-        inlines:extend(quoted.content)
-        inlines:insert(pandoc.Str("\u{a0}»"))
-        return inlines
-      end
-    end,
-  })
-end
-
--- Tables. Column widths: a pipe table longer than 72 characters gets relative widths from
--- its dashes, which squeeze short columns ("Décision" hyphenated letter by letter), so they
--- are replaced. A table that fits its natural width keeps automatic columns (both formats).
--- A wider one gets widths from its text: short columns their natural width, long text
--- columns the rest in proportion to their average text length, never less than their
--- longest unbreakable word. Without that, the browser's automatic layout gives a column
--- of long explanations (the anomalies' "Explication") a fifth of the width and the
--- table runs over several screens. In Typst the wide table also gets a smaller font, in
--- HTML a scrolling wrapper. Table cells are not hyphenated (both templates: a name cut
--- as "CAR-BONNET" reads as another name), so every word must fit its column; a line may
--- still break after a hyphen ("ST-JULIEN-EN-CHAMPSAUR" is not one long word).
-local LINE_CHARS = 100 -- characters of table text on one A4 line (about 9 pt)
-local SHORT_COLUMN = 18
-
-local function column_metrics(tbl)
-  local columns = {}
-  for i = 1, #tbl.colspecs do
-    columns[i] = { natural = 1, word = 1, total = 0, count = 0 }
-  end
-  local function measure(rows)
-    for _, row in ipairs(rows) do
-      for i, cell in ipairs(row.cells) do
-        local column = columns[i]
-        if column then
-          local text = stringify(cell.contents)
-          local length = utf8.len(text) or #text
-          column.natural = math.max(column.natural, math.min(length, 60))
-          column.total = column.total + length
-          column.count = column.count + 1
-          for word in text:gmatch("[^%s%-/]+") do
-            -- capitals are about 1.4 times as wide as small letters ("MONT DAUPHIN")
-            local _, capitals = word:gsub("%u", "")
-            local word_length = (utf8.len(word) or #word) + 0.4 * capitals
-            column.word = math.max(column.word, word_length)
-          end
-        end
-      end
-    end
-  end
-  measure(tbl.head.rows)
-  for _, body in ipairs(tbl.bodies) do
-    measure(body.body)
-  end
-  return columns
-end
-
--- Font size of a table's text relative to the other tables (Typst): wide tables are set
--- smaller, so that more characters fit on a line.
-local function font_scale(total)
-  if total > 1.7 * LINE_CHARS then
-    return 0.8
-  elseif total > LINE_CHARS then
-    return 0.9
-  end
-  return 1
-end
-
-local function text_widths(columns)
-  local total = 0
-  for _, column in ipairs(columns) do
-    total = total + column.natural + 2
-  end
-  if total <= LINE_CHARS then
-    return nil, total
-  end
-  local scale = is_typst and font_scale(total) or 1
-  -- Short columns: their natural width. Long ones share the rest in proportion to their
-  -- average text length, none below its longest word: a column whose share is too small
-  -- gets that minimum and the others share what is left (repeated until stable).
-  local widths, rest, long = {}, 1.0, {}
-  for i, column in ipairs(columns) do
-    if column.natural <= SHORT_COLUMN then
-      widths[i] = (column.natural + 2.5) * scale / LINE_CHARS
-      rest = rest - widths[i]
-    else
-      long[i] = {
-        weight = math.max(column.total / math.max(column.count, 1), 1),
-        min = (column.word + 2) * scale / LINE_CHARS,
-      }
-    end
-  end
-  if rest < 0.25 or next(long) == nil then
-    return nil, total
-  end
-  local floor_sum = 0
-  for i = 1, #columns do
-    local spec = long[i] or { min = 0 }
-    floor_sum = floor_sum + spec.min
-  end
-  if floor_sum > rest then
-    return nil, total -- the words alone do not fit: leave it to the automatic layout
-  end
-  local fixed, changed = {}, true
-  while changed do
-    changed = false
-    local free_rest, free_weight = rest, 0
-    for i = 1, #columns do
-      local spec = long[i]
-      if spec == nil then
-        -- a short column: its width is already set
-      elseif fixed[i] then
-        free_rest = free_rest - spec.min
-      else
-        free_weight = free_weight + spec.weight
-      end
-    end
-    for i = 1, #columns do
-      local spec = long[i]
-      if spec and not fixed[i] then
-        local share = free_rest * spec.weight / free_weight
-        if share < spec.min then
-          fixed[i] = true
-          changed = true
-        else
-          widths[i] = share
-        end
-      end
-    end
-    if changed then
-      for i = 1, #columns do
-        if fixed[i] then
-          widths[i] = long[i].min
-        end
-      end
-    end
-  end
-  return widths, total
-end
-
--- Typst: a table short enough to fit on a page is kept in one piece, so that it never
--- leaves its caption, header and a row or two at the foot of a page; a longer one breaks
--- across pages (its header row is repeated). Its height is estimated in lines of text.
-local KEEP_TOGETHER_LINES = 40 -- about 450 pt of a 700 pt high page body
-
-local function estimated_lines(tbl, widths, scale)
-  local ncols = #tbl.colspecs
-  local function row_lines(row)
-    local lines = 1
-    for i, cell in ipairs(row.cells) do
-      local share = widths and widths[i] or (1 / ncols)
-      local chars = math.max(share * LINE_CHARS / scale - 2, 4)
-      local text = stringify(cell.contents)
-      lines = math.max(lines, math.ceil((utf8.len(text) or #text) / chars))
-    end
-    return lines
-  end
-  local lines = 0
-  for _, row in ipairs(tbl.head.rows) do
-    lines = lines + row_lines(row)
-  end
-  for _, body in ipairs(tbl.bodies) do
-    for _, row in ipairs(body.body) do
-      lines = lines + row_lines(row)
-    end
-  end
-  return lines
-end
-
-local function fit_tables(blocks)
-  return blocks:walk({
-    Table = function(tbl)
-      local widths, total = text_widths(column_metrics(tbl))
-      for i, colspec in ipairs(tbl.colspecs) do
-        tbl.colspecs[i] = { colspec[1], widths and widths[i] or nil }
-      end
-      if is_html then
-        -- a wide table is set smaller (report.css), as in the PDF
-        local classes = total > LINE_CHARS and { "cae-table", "cae-wide" } or { "cae-table" }
-        return pandoc.Div({ tbl }, pandoc.Attr("", classes, {}))
-      end
-      if not is_typst then
-        return tbl
-      end
-      local scale = font_scale(total)
-      local size = scale < 1 and (scale .. "em") or nil
-      local keep = estimated_lines(tbl, widths, scale) <= KEEP_TOGETHER_LINES
-      if size == nil and not keep then
-        return tbl
-      end
-      -- the spacing of a figure (typst-template.typ), which the wrapper would otherwise hide
-      local keep_block = "block(breakable: false, above: 1.4em, below: 1.4em)"
-      local open = "#" .. (keep and keep_block or "") .. "["
-      if size then
-        open = open .. "#set text(size: " .. size .. ")"
-      end
-      return pandoc.Blocks({ pandoc.RawBlock("typst", open), tbl, pandoc.RawBlock("typst", "]") })
-    end,
-  })
-end
-
 function Pandoc(doc)
   read_settings(doc.meta)
+  untrusted.read_trust(doc.meta)
   local blocks = pandoc.Blocks({})
   for _, block in ipairs(doc.blocks) do
     if block.t == "Div" and block.classes:includes("cell") then
@@ -835,14 +626,13 @@ function Pandoc(doc)
       blocks:insert(block)
     end
   end
+  blocks = untrusted.document_pass(blocks)
   blocks = number_floats(blocks)
   blocks = unique_ids(blocks)
   blocks = resolve_refs(blocks)
-  blocks = french_quotes(blocks, meta_text(doc.meta.lang) or "")
-  blocks = minus_signs(blocks)
-  blocks = fit_tables(blocks)
   doc.blocks = blocks
   -- The notebook's own metadata is of no use to the writers.
   doc.meta.jupyter = nil
+  doc.meta["cae-trust"] = nil
   return doc
 end
