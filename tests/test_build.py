@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import cli
 from pypdf import PdfReader
 
@@ -132,6 +133,11 @@ def test_build_writes_every_output(built):
     written = sorted(p.name for p in (ROOT / "report" / "2016").glob("*.qmd"))
     assert [n for n in executed if n.startswith("written-")] == [
         f"written-{n.removesuffix('.qmd')}.ipynb" for n in written
+    ]
+    # notebooks/chapters.json: all of them in the order of _quarto.yml
+    listed = yaml.safe_load((ROOT / "_quarto.yml").read_text())["cae-report"]["chapters"]
+    assert json.loads((out / "notebooks" / "chapters.json").read_text()) == [
+        f"written-{Path(c).stem}.ipynb" if c.endswith(".qmd") else Path(c).name for c in listed
     ]
     assert (out / "_variables.yml").is_file()
     assert "2016  ok" in proc.stdout and "executed 08-compte-resultat.ipynb" in proc.stderr

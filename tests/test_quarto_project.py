@@ -143,7 +143,9 @@ def test_P_year_renders_another_year(rendered):
 @needs_quarto
 def test_rendering_a_chapter_notebook_never_overwrites_it(rendered):
     root = rendered[0]
-    notebook = root / "notebooks" / "02-mouvements.ipynb"
+    from cae_report.report import chapters
+
+    notebook = chapters.notebooks(root)[0]
     before = notebook.read_bytes()
     proc = _run(
         ["quarto", "render", str(notebook.relative_to(root)), "--execute", "-P", "year:2015"],

@@ -677,11 +677,10 @@ class Run:
             self._fail(plan, plan.error, invalid=plan.invalid)
             return
         try:
+            ordered = self._write_order(plan)
             if self.work is None:
                 with self.render_lock:
-                    self._render(plan)
-            else:
-                self._write_order(plan)
+                    self._render(plan, ordered)
             files = _written_files(plan.tmp)
             stamp = {"key": plan.key, "files": files}
             (plan.tmp / BUILD_KEY).write_text(json.dumps(stamp, indent=1, sort_keys=True) + "\n")
@@ -697,14 +696,12 @@ class Run:
             warnings=warnings_of(plan.out),
         )
 
-    def _render(self, plan: YearPlan) -> None:
+    def _render(self, plan: YearPlan, executed: list[Path]) -> None:
+        """Render ``executed`` (the chapters in report order), or reuse the cached render."""
         from cae_report.publish import render
-        from cae_report.publish.assemble import in_report_order
 
         year, tmp = plan.year, plan.tmp
         names = output_names(year, self.internal)
-        executed = [tmp / "notebooks" / s.name for s in plan.sources]
-        executed = in_report_order(self.root, year, executed, plan.written)
         rkey = render_key(
             executed, code_digest(self.root, publishing=True), self.engine, year, self.internal
         )
@@ -726,15 +723,17 @@ class Run:
             stored[kind] = target
         self.cache.put("render", rkey, stored)
 
-    def _write_order(self, plan: YearPlan) -> None:
-        """``chapters.json``: the executed notebooks and written chapters in report order
-        (names in ``notebooks/``), for whoever renders them."""
+    def _write_order(self, plan: YearPlan) -> list[Path]:
+        """``notebooks/chapters.json``: the executed notebooks and written chapters in report
+        order (names in ``notebooks/``), for whoever renders them again (Quarto's pre-render,
+        the analyst)."""
         from cae_report.publish.assemble import in_report_order
 
         executed = [plan.tmp / "notebooks" / s.name for s in plan.sources]
         ordered = in_report_order(self.root, plan.year, executed, plan.written)
         names = [path.relative_to(plan.tmp / "notebooks").as_posix() for path in ordered]
-        (plan.tmp / "chapters.json").write_text(json.dumps(names, indent=1) + "\n")
+        (plan.tmp / "notebooks" / "chapters.json").write_text(json.dumps(names, indent=1) + "\n")
+        return ordered
 
     def _fail(self, plan: YearPlan, error: str, *, invalid: bool = False) -> None:
         plan.error = plan.error or error
@@ -803,7 +802,7 @@ def execute_year(year: int, root: Path, engine: str, work: Path) -> list[Path]:
     if not result.ok:
         raise BuildFailure(result.error or "build failed", invalid=result.invalid)
     folder = work / str(year)
-    names = json.loads((folder / "chapters.json").read_text())
+    names = json.loads((folder / "notebooks" / "chapters.json").read_text())
     return [folder / "notebooks" / name for name in names]
 
 
