@@ -277,3 +277,21 @@ def test_mapping_covers_every_published_line():
     assert set(zip(lines["side"], lines["group"].astype(str), lines["label"], strict=True)) == set(
         zip(mapping["side"], mapping["group"], mapping["label"], strict=True)
     )
+
+
+def test_structure_labels_are_the_cooperatives_and_checked(base, tmp_path):
+    """The subtotal/total labels come from statement_labels.csv, not from code."""
+    from cae_report.data.exports.fec import LABELS_FILE, read_statement_labels
+
+    labels = read_statement_labels(MAPPING.with_name(LABELS_FILE))
+    labels["grand_total"] = "Total général (=SUM(A1))"
+    statement, _ = income_statement_from_fec(base, MAPPING, BUDGET, 2016, BASE, labels=labels)
+    totals = statement.loc[statement["row_type"] == "grand_total", "label"]
+    assert list(totals) == ["Total général (=SUM(A1))"] * 2
+    broken = tmp_path / LABELS_FILE
+    text = MAPPING.with_name(LABELS_FILE).read_text(encoding="utf-8")
+    broken.write_text(text.replace("result,", "resultat,"), encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_statement_labels(broken)
+    assert f"{broken}:12: column 'key': unknown key 'resultat'" in str(err.value)
+    assert "no row for key 'result'" in str(err.value)

@@ -18,6 +18,8 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("kercoop") / "project"
     # symlinks=False: the official lists (links to the project's files) are copied as files.
     shutil.copytree(FIXTURE, root, symlinks=False, ignore=shutil.ignore_patterns("*.py"))
+    # The project itself is the same for every cooperative: its chapters and formats.
+    shutil.copyfile(PROJECT / "_quarto.yml", root / "_quarto.yml")
     shutil.copytree(PROJECT / "notebooks", root / "notebooks")
     shutil.copytree(
         PROJECT / "src" / "cae_report" / "publish", root / "src" / "cae_report" / "publish"
@@ -37,6 +39,8 @@ def test_its_report_is_its_own(built):
     _, out, _ = built
     html = (out / "rapport-2021.html").read_text(encoding="utf-8")
     assert "Ker Coop" in html and "Quimperlé" in html
+    assert "Rapport d’activité" in html or "Rapport d'activité" in html  # its own title
+    assert "Rapport d’exécution" not in html and "Rapport d'exécution" not in html
     for other in ("Coodyssée", "Chorges", "Hautes-Alpes", "CICE"):
         assert other not in html, other
     assert "Finistère" in html  # département names from the official list

@@ -68,26 +68,24 @@ ENTRY_COLUMNS = [
     "opening",
 ]
 
-# Report structure that no account carries: subtotal labels as published in 2016 (they are
-# not uniform, « Sous total/ Autres recettes »), and the group order of each side.
+# Report structure that no account carries: the group order of each side. The labels of the
+# subtotal, total, surplus and result rows are the cooperative's wording, in
+# data/reference/statement_labels.csv (LABELS_FILE), read by :func:`read_statement_labels`.
 CHARGE_GROUPS = ("60", "61", "62", "64")
 PRODUCT_GROUPS = ("own_resources", "subsidies", "other_income")
 NON_OPERATING = "non_operating"
 GROUPS = (*CHARGE_GROUPS, *PRODUCT_GROUPS, NON_OPERATING)
 SIDE_GROUPS = {"charges": CHARGE_GROUPS, "products": PRODUCT_GROUPS}
-SUBTOTAL_LABELS = {
-    "60": "Sous total Achats",
-    "61": "Sous total Services extérieurs",
-    "62": "Sous total Autres services extérieurs",
-    "64": "Sous total Charges de personnel",
-    "own_resources": "Sous total Ressources propres",
-    "subsidies": "Sous total Subventions demandées",
-    "other_income": "Sous total/ Autres recettes",
-}
-TOTAL_LABELS = {"charges": "Coût total des charges", "products": "Coût total des produits"}
-OPERATING_SURPLUS_LABEL = "Excédent Brut d'exploitation"
-RESULT_LABEL = "Résultat"
-GRAND_TOTAL_LABEL = "Total Général"
+LABEL_KEYS = (
+    *CHARGE_GROUPS,
+    *PRODUCT_GROUPS,
+    "charges_total",
+    "products_total",
+    "operating_surplus",
+    "result",
+    "grand_total",
+)
+LABELS_FILE = "statement_labels.csv"
 # The canonical table's columns, as the data contract declares them.
 INCOME_STATEMENT_COLUMNS = [c.name for c in TABLES["income_statement"].columns]
 MAPPING_COLUMNS = ("prefix", "side", "group", "label", "order", "note")
@@ -647,6 +645,32 @@ def read_mapping(path: Path) -> pd.DataFrame:
     return frame.assign(order=frame["order"].astype(int))
 
 
+def read_statement_labels(path: Path) -> dict[str, str]:
+    """``statement_labels.csv`` (key, label, note): the labels of the rows no account carries
+    (subtotals, totals, surplus, result), in the cooperative's own words; every key of
+    :data:`LABEL_KEYS` once, a label not empty."""
+    path = Path(path)
+    _, rows = _read_csv(path, ("key", "label", "note"))
+    problems, labels = [], {}
+    for i, row in rows:
+        key, label = row["key"].strip(), row["label"].strip()
+        if key not in LABEL_KEYS:
+            problems.append(
+                Problem(path, f"unknown key {key!r} (expected one of {LABEL_KEYS})", i, "key")
+            )
+        elif key in labels:
+            problems.append(Problem(path, f"key {key!r} twice", i, "key"))
+        elif not label:
+            problems.append(Problem(path, "empty label", i, "label"))
+        else:
+            labels[key] = label
+    named = {row["key"].strip() for _, row in rows}
+    problems += [Problem(path, f"no row for key {k!r}") for k in LABEL_KEYS if k not in named]
+    if problems:
+        raise DataError(problems)
+    return labels
+
+
 def load_mapping(path: Path) -> pd.DataFrame:
     """The cooperative's mapping (``fec_mapping.csv``) completed by the PCG's defaults
     (``fec_mapping_pcg.csv`` beside it): a ``default`` column tells the two apart.
@@ -732,8 +756,13 @@ def income_statement_from_fec(
     budget: pd.DataFrame | Path,
     year: int,
     path: Path,
+    labels: dict[str, str] | Path | None = None,
 ) -> tuple[pd.DataFrame, list[str]]:
     """The canonical ``income_statement`` table of a year, from its FEC.
+
+    ``labels``: the structure rows' labels (:func:`read_statement_labels`); by default the
+    ``statement_labels.csv`` beside the mapping file (or in the project's reference folder
+    when the mapping is a DataFrame).
 
     Each class 6/7 account goes to the report line of its longest mapping prefix (the
     cooperative's lines first, the PCG's defaults for the rest); the amount follows the
@@ -754,6 +783,15 @@ def income_statement_from_fec(
     « Résultat ».
     """
     path = Path(path)
+    if labels is None:
+        from cae_report import config
+
+        folder = (
+            config.reference_dir() if isinstance(mapping, pd.DataFrame) else Path(mapping).parent
+        )
+        labels = folder / LABELS_FILE
+    if not isinstance(labels, dict):
+        labels = read_statement_labels(labels)
     if not isinstance(mapping, pd.DataFrame):
         mapping = load_mapping(mapping)
     if "default" not in mapping:
@@ -817,20 +855,20 @@ def income_statement_from_fec(
                 add(side, group, "line", line.label, value, bud)
                 cents += 0 if pd.isna(value) else round(value * 100)
                 budget_sum.append(bud)
-            add(side, group, "subtotal", SUBTOTAL_LABELS[group], cents / 100, _sum(budget_sum))
+            add(side, group, "subtotal", labels[group], cents / 100, _sum(budget_sum))
             sums[side]["operating"] += cents
             sums[side]["budget"] = _sum([sums[side]["budget"], _sum(budget_sum)])
         add(
             side,
             None,
             "total",
-            TOTAL_LABELS[side],
+            labels[f"{side}_total"],
             sums[side]["operating"] / 100,
             sums[side]["budget"],
         )
         if side == "products":
             surplus = sums["products"]["operating"] - sums["charges"]["operating"]
-            add(side, None, "operating_surplus", OPERATING_SURPLUS_LABEL, surplus / 100, None)
+            add(side, None, "operating_surplus", labels["operating_surplus"], surplus / 100, None)
         other = 0
         for line in lines:
             if line.side == side and line.group == NON_OPERATING:
@@ -840,10 +878,10 @@ def income_statement_from_fec(
         sums[side]["all"] = sums[side]["operating"] + other
         if side == "charges":
             # Placeholder: the result needs the products side; filled below.
-            add(side, None, "result", RESULT_LABEL, None, None)
-            add(side, None, "grand_total", GRAND_TOTAL_LABEL, None, None)
+            add(side, None, "result", labels["result"], None, None)
+            add(side, None, "grand_total", labels["grand_total"], None, None)
         else:
-            add(side, None, "grand_total", GRAND_TOTAL_LABEL, sums[side]["all"] / 100, None)
+            add(side, None, "grand_total", labels["grand_total"], sums[side]["all"] / 100, None)
 
     result = sums["products"]["all"] - sums["charges"]["all"]
     ledger = -int(work["net"].sum())  # class 7 − class 6, opening entries aside
