@@ -85,3 +85,22 @@ def test_monthly_table_marks_the_corrected_december_headcount():
     assert table.iloc[2]["déc."] == "84³" and table.iloc[2]["Total"] == "84"
     assert table.iloc[0]["Total"] == "24" and table.iloc[1]["Total"] == "25"
     assert "point 3." in audit.table_notes(marks)
+
+
+def test_caveats_say_each_root_cause_once_by_its_first_sentence():
+    message = "Ne concordent pas : CDI 72 publié, 76 par les autres chiffres. Hypothèses : la liste."
+    anomalies = pd.DataFrame(
+        {
+            "table": "key_figures",
+            "field": "value",
+            "rule": "headcount_identities",
+            "key": ["headcount_end", "contracts_cdi", "contracts_support"],
+            "action": "flagged",
+            "message": message,
+            "finding": "F07",
+        }
+    )
+    text = narrative.caveats(anomalies, ("headcount_end", "contracts_cdi", "contracts_support"))
+    assert text.count("\n- ") == 1, text
+    assert "CDI 72 publié, 76 par les autres chiffres (point 1 de l'annexe" in text
+    assert "Hypothèses" not in text

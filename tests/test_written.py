@@ -305,3 +305,25 @@ def test_the_template_readme_lists_every_computed_name():
     readme = (PROJECT / "report" / "_template" / "README.md").read_text(encoding="utf-8")
     missing = [name for name in variables.COMPUTED if f"| `{name}` |" not in readme]
     assert not missing, "add them to report/_template/README.md: " + ", ".join(missing)
+
+
+def test_a_report_with_paragraphs_to_write_is_a_draft_on_every_page(tmp_path):
+    """A year built from the template says it is a draft (front matter, then the mark of
+    every page: publish.edition_mark); the 2016 text, fully written, does not."""
+    from cae_report.publish import DRAFT_MARK, INTERNAL_MARK, edition_mark
+    from cae_report.publish.assemble import DRAFT_KEY, assemble, load_config
+
+    fronts = {}
+    for year in (2015, 2016):
+        written = _step(PROJECT, year, tmp_path / str(year))
+        fronts[year] = assemble(
+            list(written.values()),
+            tmp_path / f"{year}.ipynb",
+            year=year,
+            config=load_config(PROJECT),
+        )
+    assert fronts[2015][DRAFT_KEY] >= 3 and DRAFT_KEY not in fronts[2016]
+    assert edition_mark(False, fronts[2015]) == DRAFT_MARK
+    assert edition_mark(True, fronts[2015]) == f"{INTERNAL_MARK} · {DRAFT_MARK}"
+    assert edition_mark(False, fronts[2016]) is None
+    assert edition_mark(True, fronts[2016]) == INTERNAL_MARK

@@ -440,7 +440,8 @@ def line_shares(tables: Tables, context: Context) -> list[Anomaly]:
                 plain(value),
                 corrected,
                 "stated_account_figures",
-                f"Le texte annonce {n(value)} % pour « {line['label']} » ; sur les produits "
+                f"Le rapport publié annonce {n(value)} % pour « {line['label']} » ; "
+                f"sur les produits "
                 f"d'exploitation ({n(products)} €, la base des autres parts du rapport) c'est "
                 f"{n(on_products, 1)} %"
                 + (

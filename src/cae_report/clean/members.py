@@ -174,7 +174,8 @@ def members_start(tables: Tables, context: Context) -> list[Anomaly]:
             plain(start),
             None,
             "members_count",
-            f"Le texte part de {n(start)} associés pour décrire l'évolution du sociétariat ; "
+            f"Le rapport publié part de {n(start)} associés pour décrire l'évolution du "
+            "sociétariat ; "
             f"le même rapport en compte {n(total)} au 31 décembre. Si ce point de départ est "
             "une autre date (le début de l'année), rien ne permet de le vérifier : les données "
             "de l'année précédente ne donnent pas le nombre d'associés",

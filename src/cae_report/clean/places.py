@@ -59,7 +59,7 @@ def place_names(tables: Tables, ref: Reference, context: Context) -> list[Anomal
                     corrected,
                     "place_names",
                     f"Lieu « {place} » : une ou deux lettres de « {corrected} », lieu de la "
-                    "coopérative (data/reference/places.csv), et ce n'est pas le nom d'une "
+                    "coopérative (sa liste de lieux), et ce n'est pas le nom d'une "
                     "commune : faute de frappe corrigée",
                     finding="place:" + _changed_words(place, corrected),
                     status="corrected",

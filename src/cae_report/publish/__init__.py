@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 from cae_report import config as cae_config
 from cae_report.data.cooperative import load as load_cooperative
 from cae_report.publish import check
 from cae_report.publish.assemble import (
+    DRAFT_KEY,
     RenderError,
     assemble,
     chapters,
@@ -35,8 +37,26 @@ INTERNAL_KEY = "cae-internal"
 """Document metadata key set on the internal edition: its value is the mark that the HTML
 template (a banner at the top) and the Typst partials (a mark on every PDF page) print."""
 INTERNAL_MARK = "Document interne — ne pas diffuser"
+DRAFT_MARK = "Projet — chapitres à rédiger"
+"""The mark of a draft: a report built while « À rédiger » paragraphs remain."""
 
-__all__ = ["ENGINES", "INTERNAL_KEY", "INTERNAL_MARK", "RenderError", "chapters", "render"]
+__all__ = [
+    "DRAFT_MARK",
+    "ENGINES",
+    "INTERNAL_KEY",
+    "INTERNAL_MARK",
+    "RenderError",
+    "chapters",
+    "edition_mark",
+    "render",
+]
+
+
+def edition_mark(internal: bool, front: dict[str, Any]) -> str | None:
+    """The mark every page of the report carries: the internal edition's, a draft's (a
+    template paragraph still to write: ``front`` has :data:`DRAFT_KEY`), both, or none."""
+    marks = ([INTERNAL_MARK] if internal else []) + ([DRAFT_MARK] if front.get(DRAFT_KEY) else [])
+    return " · ".join(marks) or None
 
 
 def render(
@@ -88,7 +108,7 @@ def render(
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)
     html, pdf = out_dir / f"{stem}.html", out_dir / f"{stem}.pdf"
-    mark = INTERNAL_MARK if internal else None
+    mark = edition_mark(internal, front)
     if engine == "pandoc":
         from cae_report.publish import pandoc_engine
 

@@ -139,7 +139,7 @@ def _to_write_paragraphs(text: str) -> tuple[str, list[int]]:
     return "\n".join(lines), found
 
 
-def _written_notebook(text: str, source: Path) -> Any:
+def _written_notebook(text: str, source: Path, to_write: int = 0) -> Any:
     import nbformat
 
     nb = nbformat.v4.new_notebook()
@@ -147,7 +147,14 @@ def _written_notebook(text: str, source: Path) -> Any:
     cell["id"] = "written"  # not nbformat's random id: the same text gives the same bytes
     nb.cells.append(cell)
     nb.metadata["cae-report"] = {"written-chapter": source.as_posix()}
+    if to_write:
+        nb.metadata["cae-report"]["to-write"] = to_write
     return nb
+
+
+DRAFT_KEY = "cae-draft"
+"""Front-matter key of a report some of whose written chapters are still to write: it is
+then a draft, marked on every page (:func:`cae_report.publish.edition_mark`)."""
 
 
 def write_written_chapters(
@@ -199,7 +206,7 @@ def write_written_chapters(
                 f"(lines {lines})"
             )
         target = folder / f"{WRITTEN_PREFIX}{chapter.source.stem}.ipynb"
-        nbformat.write(_written_notebook(text, shown), str(target))
+        nbformat.write(_written_notebook(text, shown, len(to_write)), str(target))
         written[chapter.source] = target
     if problems:
         raise DataError(problems)
@@ -586,16 +593,21 @@ def assemble(
     if not executed_notebooks:
         raise RenderError("assemble", "no executed notebook to render")
     matter = front_matter(config, year, executed_notebooks, cooperative, data_dir)
+    notebooks = []
+    for path in executed_notebooks:
+        try:
+            notebooks.append(nbformat.read(str(path), as_version=4))
+        except (OSError, ValueError) as exc:
+            raise RenderError("assemble", f"cannot read {path}: {exc}") from None
+    to_write = sum(nb.metadata.get("cae-report", {}).get("to-write", 0) for nb in notebooks)
+    if to_write:
+        matter[DRAFT_KEY] = to_write
     merged = nbformat.v4.new_notebook()
     front = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
     merged.cells.append(nbformat.v4.new_raw_cell(f"---\n{front}---"))
     merged.cells[0]["id"] = "front-matter"
     kernelspec: dict[str, Any] | None = None
-    for chapter, path in enumerate(executed_notebooks, start=1):
-        try:
-            nb = nbformat.read(str(path), as_version=4)
-        except (OSError, ValueError) as exc:
-            raise RenderError("assemble", f"cannot read {path}: {exc}") from None
+    for chapter, nb in enumerate(notebooks, start=1):
         kernelspec = kernelspec or nb.metadata.get("kernelspec")
         for index, cell in enumerate(nb.cells):
             cleaned = _clean_cell(cell, f"ch{chapter:02d}-{index:03d}")
@@ -611,6 +623,13 @@ def assemble(
     text = nbformat.writes(merged, version=4)
     out_path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     return matter
+
+
+def merged_front(merged: Path) -> dict[str, Any]:
+    """The front matter of a merged notebook (its first, raw cell)."""
+    nb = nbformat.read(str(merged), as_version=4)
+    source = nb.cells[0].source if nb.cells else ""
+    return yaml.safe_load(source.strip().strip("-")) or {}
 
 
 def new_year(root: Path, year: int) -> Path:

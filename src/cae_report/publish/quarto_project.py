@@ -199,14 +199,14 @@ def stage(year: int, root: Path) -> dict[str, Path]:
     """Merge the year's notebooks and write the notebooks Quarto renders into ``quarto/``."""
     from cae_report import config
     from cae_report.data.cooperative import load as load_cooperative
-    from cae_report.publish import quarto_engine
+    from cae_report.publish import edition_mark, quarto_engine
     from cae_report.publish.assemble import assemble, load_config
 
     notebooks = executed_notebooks(year, root)
     work = root / "_build" / ".quarto-work" / str(year)
     merged = work / f"rapport-{year}.ipynb"
     data_dir = config.data_dir(root)
-    assemble(
+    front = assemble(
         notebooks,
         merged,
         year=year,
@@ -219,7 +219,12 @@ def stage(year: int, root: Path) -> dict[str, Path]:
     shutil.rmtree(fresh, ignore_errors=True)
     nonce = hashlib.sha256(_secret(root) + merged.read_bytes()).hexdigest()[:32]
     staged = quarto_engine.stage_notebooks(
-        merged, fresh, output_stem=merged.stem, data_dir=data_dir, nonce=nonce
+        merged,
+        fresh,
+        internal_mark=edition_mark(False, front),
+        output_stem=merged.stem,
+        data_dir=data_dir,
+        nonce=nonce,
     )
     # Replace quarto/ by the fresh copies, writing only the files that changed (a rewrite
     # would make `quarto preview` render again) and removing other years' notebooks.
@@ -322,8 +327,8 @@ def remove_resource_copies(root: Path, config: dict) -> None:
 
 
 def post_render(root: Path) -> int:
-    from cae_report.publish import INTERNAL_MARK, check, html_page
-    from cae_report.publish.assemble import RenderError, load_config
+    from cae_report.publish import INTERNAL_MARK, check, edition_mark, html_page
+    from cae_report.publish.assemble import RenderError, load_config, merged_front
 
     remove_resource_copies(root, load_config(root))
     outputs = [root / f for f in listed_files("OUTPUT")]
@@ -351,7 +356,7 @@ def post_render(root: Path) -> int:
                     html,
                     pdf,
                     config=load_config(root),
-                    internal_mark=None,
+                    internal_mark=edition_mark(False, merged_front(merged)),
                     public_mark=INTERNAL_MARK,
                 )
                 _log(f"checked {html.relative_to(root)} and {pdf.relative_to(root)}")

@@ -194,6 +194,8 @@ FIELD_LABELS = {
     "fte_pct": "part d'un temps plein",
     "name": "nom",
 }
+PLACE_FIELDS = {"town"}
+"""Fields of a table of people that the public report prints (the commune of the list)."""
 RULE_LABELS = {
     "year_end_list": "la liste de fin d'année ne concorde pas avec les effectifs du texte",
     "commune_names": "communes abrégées (« ST », « MT ») écrites en entier, pour ne pas compter "
@@ -277,6 +279,10 @@ def _public_part(table: str, rows: pd.DataFrame) -> str:
     """What a finding says of one table: its messages, or for tables of people a count of
     the rows concerned and what is wrong, without the key (a name) or the message."""
     name = TABLE_NAMES.get(table, table)
+    if table in PERSONAL_TABLES and set(rows["field"]) <= PLACE_FIELDS:
+        # A commune is printed in the public list: its messages name places, not people.
+        messages = list(dict.fromkeys(str(m).rstrip(".") for m in rows["message"]))
+        return f"{name} ({fmt_count(len(rows), 'ligne')}) : " + " ; ".join(messages)
     if table in PERSONAL_TABLES:
         fields = ", ".join(dict.fromkeys(FIELD_LABELS.get(f, f) for f in rows["field"]))
         return f"{name} : {fmt_count(len(rows), 'ligne')} ({fields})"
@@ -293,8 +299,12 @@ def finding_text(finding: Finding) -> str:
     parts = [_public_part(t, rows[rows["table"] == t]) for t in dict.fromkeys(rows["table"])]
     rule = RULE_LABELS.get(str(rows["rule"].iloc[0]))
     text = " ; ".join(parts)
-    if rule and any(t in PERSONAL_TABLES for t in rows["table"]):
+    hidden = rows["table"].isin(PERSONAL_TABLES) & ~rows["field"].isin(PLACE_FIELDS)
+    if rule and hidden.any():
         text = f"{text} — {rule}"
+    # Dates as the board reads them (a table's key may quote one: « 2016-02-11 / Formation »).
+    text = re.sub(r"\b(\d{4}-\d{2}-\d{2}) / ", lambda m: f"{fmt_date(m.group(1))}, ", text)
+    text = re.sub(r"\b\d{4}-\d{2}-\d{2}\b", lambda m: fmt_date(m.group(0)), text)
     return text.rstrip(".") + "."
 
 

@@ -12,6 +12,8 @@ cells built here (bold headings of the income statement), whose data parts are e
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from cae_report.analysis.budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALITY_PCT
@@ -74,10 +76,15 @@ def caveats(anomalies: pd.DataFrame, keys: tuple[str, ...]) -> str:
     rows = frame[(frame["action"] == "flagged") & frame["key"].isin(keys)]
     if rows.empty:
         return ""
-    items = "\n".join(
-        f"- {escape(str(message).rstrip('.'))}{_annex_point(numbers.get(i))}."
-        for i, message in zip(rows.index, rows["message"], strict=True)
-    )
+    # One line per root cause (its rows share the message), its first sentence: the
+    # hypotheses and candidates are the annex's.
+    seen: dict[str, str] = {}
+    for i, message in zip(rows.index, rows["message"], strict=True):
+        cause = str(numbers.get(i) or message)
+        if cause not in seen:
+            first = re.split(r"\.\s+(?=[A-ZÀÂÉÈÊÎÔÙÛÇ])", str(message).strip(), maxsplit=1)[0]
+            seen[cause] = f"- {escape(first.rstrip('.'))}{_annex_point(numbers.get(i))}."
+    items = "\n".join(seen.values())
     return f"À noter, les chiffres publiés suivants ne concordent pas :\n\n{items}"
 
 
