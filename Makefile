@@ -32,8 +32,13 @@ kernel:
 	@echo "kernel: « Python (cae-report) » installed for this user ($(abspath $(BIN))/python)"
 
 ## nbstripout as Git's filter for notebooks (.gitattributes): outputs and execution counts never
-## reach a commit, and `git diff` shows notebooks without them. Cell ids are kept.
-NBSTRIPOUT = '$(abspath $(BIN))/nbstripout' --keep-id
+## reach a commit, and `git diff` shows notebooks without them. Cell ids are kept. Nor does what
+## Jupyter writes of the machine (the Python version, its editor modes): a notebook run and
+## saved unchanged stays unchanged (the notebooks ask for the « Python (cae-report) » kernel,
+## so its name and display name are what Jupyter saves).
+NB_MACHINE_KEYS = $(foreach k,version codemirror_mode file_extension mimetype nbconvert_exporter \
+  pygments_lexer,metadata.language_info.$(k))
+NBSTRIPOUT = '$(abspath $(BIN))/nbstripout' --keep-id --extra-keys '$(NB_MACHINE_KEYS)'
 ## A linked worktree shares its configuration with the main one: nothing is set there.
 git-filter:
 	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \

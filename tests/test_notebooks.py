@@ -132,3 +132,43 @@ def test_the_exploration_notebook_loads_and_slices_a_year(tmp_path):
     assert "Entrepreneur" in text and "commune_names" in text  # slices and anomalies
     assert html.count("<table") >= 3 and "forecast_headcount_end" in html  # flagged ones
     assert all(str(y) in html for y in (2013, 2014, 2015, 2016))  # the visits of every year
+
+
+def test_a_notebook_run_and_saved_in_jupyter_is_committed_as_it_was():
+    """Git's clean filter (``make install``: nbstripout) gives back the committed bytes of a
+    notebook that Jupyter ran and saved with the « Python (cae-report) » kernel: no output,
+    no execution count, nothing of the machine (Python version, editor modes)."""
+    import json
+    import shlex
+    import subprocess
+
+    proc = subprocess.run(
+        ["git", "config", "--get", "filter.nbstripout.clean"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        pytest.skip("the nbstripout filter is not set up in this checkout (make git-filter)")
+    source = ROOT / "notebooks" / "08-compte-resultat.ipynb"
+    committed = source.read_text(encoding="utf-8")
+    nb = json.loads(committed)
+    assert nb["metadata"]["kernelspec"]["name"] == "cae-report"
+    nb["metadata"]["kernelspec"]["display_name"] = "Python (cae-report)"
+    nb["metadata"]["language_info"] = {
+        "codemirror_mode": {"name": "ipython", "version": 3},
+        "file_extension": ".py",
+        "mimetype": "text/x-python",
+        "name": "python",
+        "nbconvert_exporter": "python",
+        "pygments_lexer": "ipython3",
+        "version": "3.11.7",
+    }
+    code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+    code["execution_count"] = 3
+    code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["ran\n"]}]
+    saved = json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
+    cleaned = subprocess.run(
+        shlex.split(proc.stdout.strip()), input=saved, capture_output=True, text=True, check=True
+    ).stdout
+    assert cleaned == committed

@@ -586,8 +586,10 @@ def assemble(
     """Write the merged notebook to ``out_path``; return its front matter (a dict).
 
     The notebooks are taken in the order given (the caller orders them by
-    ``cae-report: chapters:``). The first notebook's kernelspec is kept: Quarto needs the
-    language to read ``#|`` options. ``cooperative``: the settings of
+    ``cae-report: chapters:``). The merged notebook names the generic ``python3`` kernel
+    with its language (Quarto needs the language to read ``#|`` options, and never executes
+    it): not the chapters' « Python (cae-report) » kernel, which a machine that only renders
+    need not have. ``cooperative``: the settings of
     ``data/cooperative.yml`` (title and cover), ``data_dir`` the folder its logo is in.
     """
     if not executed_notebooks:
@@ -606,17 +608,14 @@ def assemble(
     front = yaml.safe_dump(matter, allow_unicode=True, sort_keys=False, width=1000)
     merged.cells.append(nbformat.v4.new_raw_cell(f"---\n{front}---"))
     merged.cells[0]["id"] = "front-matter"
-    kernelspec: dict[str, Any] | None = None
     for chapter, nb in enumerate(notebooks, start=1):
-        kernelspec = kernelspec or nb.metadata.get("kernelspec")
         for index, cell in enumerate(nb.cells):
             cleaned = _clean_cell(cell, f"ch{chapter:02d}-{index:03d}")
             if cleaned is not None:
                 merged.cells.append(cleaned)
     merged.metadata = {
-        "kernelspec": kernelspec
-        or {"name": "python3", "display_name": "Python 3", "language": "python"},
-        "language_info": {"name": (kernelspec or {}).get("language", "python")},
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
     }
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
