@@ -55,8 +55,9 @@ git-filter:
 	fi
 
 ## JupyterLab on the notebooks, with this environment (the analyst's workbench; README).
+## LAB_ARGS: more options for JupyterLab (e.g. LAB_ARGS="--no-browser --port 8899").
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## What the browser and PDF tests need outside Python (tests/test_browser.py,
 ## tests/test_accessibility.py): Debian's chromium (driven by playwright, which never downloads

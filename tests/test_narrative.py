@@ -88,7 +88,7 @@ def test_monthly_table_marks_the_corrected_december_headcount():
 
 
 def test_caveats_say_each_root_cause_once_by_its_first_sentence():
-    message = "Ne concordent pas : CDI 72 publié, 76 par les autres chiffres. Hypothèses : la liste."
+    message = "Ne concordent pas : CDI 72 publié, 76 par les autres chiffres. Hypothèses : x."
     anomalies = pd.DataFrame(
         {
             "table": "key_figures",

@@ -158,6 +158,11 @@ def test_load_gives_the_clean_tables_and_the_anomalies_and_importing_is_light():
     assert data.tables["movements"]["headcount_end"].iloc[-1] == 84  # the corrected value
     assert "address" not in data.tables["entrepreneurs"]  # public by default
     assert {"rule", "action", "corrected"} <= set(data.anomalies.columns)
+    # papermill's -r and a quick call give a year as text: four digits are a year
+    same = cae_report.load("2016", root=root)
+    pd.testing.assert_frame_equal(same.tables["movements"], data.tables["movements"])
+    with pytest.raises(TypeError, match="four digits, got '16'"):
+        cae_report.load("16", root=root)
     heavy = "('pandas', 'pandera', 'matplotlib')"
     probe = f"import sys, cae_report; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)

@@ -22,7 +22,7 @@ __version__ = "0.1.0"
 __all__ = ["__version__", "load"]
 
 
-def load(year: int, *, root: str | Path | None = None, internal: bool = False) -> Prepared:
+def load(year: int | str, *, root: str | Path | None = None, internal: bool = False) -> Prepared:
     """The clean data of ``year``, validated and cleaned as the report's build does it.
 
     Returns a :class:`~cae_report.build.prepare.Prepared`: ``.tables`` maps each table name
@@ -37,6 +37,9 @@ def load(year: int, *, root: str | Path | None = None, internal: bool = False) -
 
     Raises :class:`cae_report.errors.DataError`, naming file, line and column, when the year's
     data are invalid."""
+    from cae_report.build.parameters import as_year
     from cae_report.build.prepare import prepare_year
 
-    return prepare_year(year, internal=internal, root=Path(root) if root is not None else None)
+    return prepare_year(
+        as_year(year), internal=internal, root=Path(root) if root is not None else None
+    )

@@ -20,6 +20,16 @@ EDITIONS = ("public", "internal")
 status. ``internal``: the board's edition (``cae-report build --internal``), with addresses."""
 
 
+def as_year(year: object) -> int:
+    """``year`` as an int: an int, or four digits as a string (``papermill -r year 2016``,
+    ``cae_report.load("2016")``); anything else is a TypeError that says so."""
+    if isinstance(year, str) and re.fullmatch(r"[0-9]{4}", year):
+        year = int(year)
+    if isinstance(year, bool) or not isinstance(year, int):
+        raise TypeError(f"parameter year must be an integer or four digits, got {year!r}")
+    return year
+
+
 def check_parameters(
     year: object,
     engine: object = "pandoc",
@@ -35,10 +45,7 @@ def check_parameters(
         if not years:
             raise ValueError("no data folder at all: no latest year to default to")
         year = years[-1]
-    if isinstance(year, str) and re.fullmatch(r"[0-9]{4}", year):
-        year = int(year)
-    if isinstance(year, bool) or not isinstance(year, int):
-        raise TypeError(f"parameter year must be an integer or four digits, got {year!r}")
+    year = as_year(year)
     if not isinstance(engine, str) or engine not in ENGINES:
         raise ValueError(f"parameter engine must be one of {ENGINES}, got {engine!r}")
     if not isinstance(edition, str) or edition not in EDITIONS:
