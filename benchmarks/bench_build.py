@@ -186,11 +186,12 @@ def main() -> None:
     parser.add_argument("--skip-batch-1", action="store_true", help="no batch with 1 job")
     args = parser.parse_args()
     year = str(args.year)
-    import yaml
+    from cae_report.report.chapters import notebooks
 
     with tempfile.TemporaryDirectory() as tmp:
         root = make_root(Path(tmp))
-        chapters = yaml.safe_load((root / "_quarto.yml").read_text())["cae-report"]["chapters"]
+        # The notebooks only: the written chapters are not executed.
+        chapters = [p.relative_to(root).as_posix() for p in notebooks(root)]
         out = Path(tmp) / "papermill"
         out.mkdir()
         floor = root / "notebooks" / "bench-floor.ipynb"

@@ -36,11 +36,19 @@ def test_no_data_sentence_is_one_sentence():
     assert text.count(".") == 1 and "2015" in text
 
 
-def test_quality_summary_counts_corrections_and_flags():
-    anomalies = pd.DataFrame({"action": ["corrected", "flagged", "flagged"]})
+def test_quality_summary_counts_values_and_the_points_they_make():
+    anomalies = pd.DataFrame(
+        {
+            "action": ["corrected", "corrected", "flagged", "flagged", "corrected"],
+            "finding": ["F1", "F1", "F2", "F2", "F3"],
+            "status": ["corrected", "corrected", "undecided", "undecided", "note"],
+        }
+    )
     text = audit.summary_sentence(2016, anomalies, complete=True)
-    assert f"3{NB}anomalies" in text and f"1{NB}correction déduite " in text
-    assert f"2{NB}points signalés" in text
+    assert f"5{NB}valeurs" in text and f"dont 3{NB}valeurs changées" in text
+    assert f"regroupées en 3{NB}points" in text
+    assert f"1{NB}correction décidée par les autres chiffres, 1{NB}point non tranché, " in text
+    assert f"1{NB}remarque." in text and "probable" not in text
 
 
 def test_caveats_list_the_flagged_anomalies_of_the_figures_shown():

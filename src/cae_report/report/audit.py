@@ -166,15 +166,25 @@ def summary_sentence(year: int, anomalies: pd.DataFrame, complete: bool) -> str:
         )
     if anomalies.empty:
         return f"Les contrôles de cohérence des données de {year} n'ont relevé aucune anomalie."
-    corrected = int((anomalies["action"] == "corrected").sum())
-    flagged = len(anomalies) - corrected
+    found = findings(anomalies)
+    counts = {status: sum(f.status == status for f in found) for status in STATUS_LABELS}
+    changed = int((anomalies["action"] == "corrected").sum())
+    parts = [
+        fmt_count(counts["corrected"], "correction décidée", "corrections décidées")
+        + " par les autres chiffres",
+        fmt_count(counts["probable"], "correction probable", "corrections probables"),
+        fmt_count(
+            counts["undecided"] + counts["flagged"], "point non tranché", "points non tranchés"
+        ),
+        fmt_count(counts["note"], "remarque"),
+    ]
+    listed = ", ".join(p for p in parts if not p.startswith("0")) or "aucun point"
     return (
-        f"Les contrôles de cohérence des chiffres publiés pour {year} ont relevé "
-        f"{fmt_count(len(anomalies), 'anomalie')} : "
-        f"{fmt_count(corrected, 'correction', 'corrections')} déduite"
-        f"{'s' if corrected > 1 else ''} des autres chiffres du rapport, et "
-        f"{fmt_count(flagged, 'point signalé', 'points signalés')} que les données ne "
-        "permettent pas de trancher. Les analyses qui suivent utilisent les valeurs retenues."
+        f"Les contrôles de cohérence des chiffres publiés pour {year} portent sur "
+        f"{fmt_count(len(anomalies), 'valeur')} (le tableau ci-dessous, une ligne par valeur, "
+        f"dont {fmt_count(changed, 'valeur changée', 'valeurs changées')}), regroupées en "
+        f"{fmt_count(len(found), 'point')} dans la liste qui précède : {listed}. Les analyses "
+        "utilisent les valeurs retenues."
     )
 
 
