@@ -287,3 +287,20 @@ def test_the_two_editions_differ_only_where_they_should(built_2016, internal_201
         names[k] for k in public.keys() | internal.keys() if public.get(k) != internal.get(k)
     )
     assert differ == ["14-annexe-entrepreneurs", "15-controles", "16-provenance"]
+
+
+def test_the_internal_page_keeps_its_mark_in_view_and_in_its_title(built_2016, internal_2016):
+    """In the browser, the internal edition's mark stays at the top of the window (a sticky
+    band; a watermark on every printed page) and names the tab; the public page has none."""
+    from cae_report.publish import INTERNAL_MARK
+
+    _, out, _ = built_2016
+    folder, _, _ = internal_2016
+    internal = html.unescape((folder / "rapport-2016-interne.html").read_text(encoding="utf-8"))
+    public = html.unescape((out / "rapport-2016.html").read_text(encoding="utf-8"))
+    assert f'<div class="edition-mark" aria-hidden="true">{INTERNAL_MARK}</div>' in internal
+    assert re.search(rf"<title>\[{INTERNAL_MARK}\] ", internal)
+    assert 'class="edition-mark"' not in public and "<title>[" not in public
+    css = (ROOT / "src" / "cae_report" / "publish" / "report.css").read_text(encoding="utf-8")
+    band = re.search(r"\n\.edition-mark \{(.*?)\}", css, re.S)
+    assert band and "position: sticky" in band.group(1)
