@@ -586,3 +586,20 @@ def test_glyph_table_agrees_with_typst(tmp_path: Path) -> None:
             wrong.append(f"U+{code:04X} typst {'shows' if typst_shows else 'cannot show'}")
     assert wrong == []
     assert not shown(0x1F600) and not shown(0x4E2D) and shown(0x20AC)
+
+
+def test_typst_runs_apart_and_its_errors_name_the_source(tmp_path: Path) -> None:
+    """Typst compiles in a process of its own (its memory is given back); a source it
+    refuses is a RenderError naming the step, the file and Typst's own message."""
+    from cae_report.publish.pandoc_engine import compile_typst
+
+    good = tmp_path / "good.typ"
+    good.write_text("= Titre\n\nÉcart de −1,9 %.\n", encoding="utf-8")
+    compile_typst(good, {"output": str(tmp_path / "good.pdf"), "ignore_system_fonts": True})
+    assert (tmp_path / "good.pdf").read_bytes().startswith(b"%PDF")
+    bad = tmp_path / "bad.typ"
+    bad.write_text("#let x = (\n", encoding="utf-8")
+    with pytest.raises(RenderError) as err:
+        compile_typst(bad, {"output": str(tmp_path / "bad.pdf")})
+    message = str(err.value)
+    assert "typst compile" in message and str(bad) in message and "unclosed" in message.lower()

@@ -209,8 +209,6 @@ def render_pdf(
     Only the fonts embedded in Typst are used (system fonts ignored), so the PDF is the same
     on every machine; its date comes from the metadata, so two renders give the same bytes.
     """
-    import typst
-
     tmp.mkdir(parents=True, exist_ok=True)
     meta, flags = pandoc_settings(config, "typst", front)
     meta["cae-media-dir"] = str(tmp / "media")
@@ -232,16 +230,37 @@ def render_pdf(
         f"--output={source}",
     ]
     _run_pandoc("pandoc → typst", args, cwd=tmp)
-    try:
-        typst.compile(
-            str(source),
-            output=str(out_pdf),
-            root=str(tmp),
-            ignore_system_fonts=True,
-            timestamp=_epoch(front.get("date-iso")),
-            pdf_tags=True,
-            pdf_standards=PDF_STANDARDS,
-        )
-    except Exception as exc:  # typst.TypstError and friends carry the diagnostics
-        raise RenderError("typst compile", f"{source}:\n{exc}") from None
+    options = {
+        "output": str(out_pdf),
+        "root": str(tmp),
+        "ignore_system_fonts": True,
+        "timestamp": _epoch(front.get("date-iso")),
+        "pdf_tags": True,
+        "pdf_standards": PDF_STANDARDS,
+    }
+    compile_typst(source, options)
     return out_pdf
+
+
+def compile_typst(source: Path, options: dict[str, Any]) -> None:
+    """``typst.compile(source, **options)`` in a process of its own: Typst's fonts and layout
+    (about 100 MiB) are given back when it ends, instead of staying in the build's process
+    while its kernels run other years. A failure is a :class:`RenderError` with Typst's
+    diagnostics."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _TYPST_COMPILE, str(source), json.dumps(options)],
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:  # typst.TypstError and friends carry the diagnostics
+        raise RenderError("typst compile", f"{source}:\n{proc.stderr.strip()}")
+
+
+_TYPST_COMPILE = """\
+import json, sys
+import typst
+try:
+    typst.compile(sys.argv[1], **json.loads(sys.argv[2]))
+except Exception as exc:
+    sys.exit(str(exc))
+"""
