@@ -113,8 +113,7 @@ def render(
         from cae_report.publish import pandoc_engine
 
         meta = stage_logo({**front, **({INTERNAL_KEY: mark} if mark else {})}, data_dir, tmp)
-        pandoc_engine.render_html(merged, html, config=config, front=meta, tmp=tmp)
-        pandoc_engine.render_pdf(merged, pdf, config=config, front=meta, tmp=tmp)
+        pandoc_engine.render_both(merged, html, pdf, config=config, front=meta, tmp=tmp)
     else:
         from cae_report.publish import quarto_engine
 

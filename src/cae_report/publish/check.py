@@ -211,14 +211,36 @@ def _check_captions(
 
 
 def pdf_pages(pdf: Path) -> tuple[list[str], dict[str, Any]]:
-    """The text of each page and the document catalog's language and title."""
-    from pypdf import PdfReader
+    """The text of each page and the document catalog's language and title.
 
-    reader = PdfReader(str(pdf))
-    pages = [page.extract_text() or "" for page in reader.pages]
-    catalog = reader.trailer["/Root"]
-    info = reader.metadata or {}
-    return pages, {"lang": str(catalog.get("/Lang", "")), "title": str(info.get("/Title", ""))}
+    PDFium (``pypdfium2``) extracts the text: pypdf took 2.2 s for the 25 pages of the 2016
+    report, a fifth of a cold build, where PDFium takes 0.1 s. A file PDFium cannot open is
+    a :class:`RenderError`: a report whose PDF cannot be read is not kept."""
+    import ctypes
+
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        document = pdfium.PdfDocument(str(pdf))
+    except pdfium.PdfiumError as exc:
+        raise RenderError("check outputs", f"{pdf}: not a readable PDF ({exc})") from None
+    try:
+        pages = []
+        for page in document:
+            textpage = page.get_textpage()
+            pages.append(textpage.get_text_range())
+            textpage.close()
+            page.close()
+        size = pdfium_c.FPDFCatalog_GetLanguage(document, None, 0)
+        buffer = (ctypes.c_ushort * max(size // 2, 1))()
+        if size:
+            pdfium_c.FPDFCatalog_GetLanguage(document, buffer, size)
+        lang = bytes(buffer).decode("utf-16-le").rstrip("\x00")
+        title = document.get_metadata_value("Title")
+    finally:
+        document.close()
+    return pages, {"lang": lang, "title": title}
 
 
 def check_pdf(
