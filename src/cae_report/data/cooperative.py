@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from cae_report.config import parse_yaml
 from cae_report.errors import DataError, Problem
 
 FILE_NAME = "cooperative.yml"
@@ -35,7 +36,7 @@ def load(data_dir: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         raise DataError.one(file, f"not UTF-8 (byte {exc.start})") from None
     try:
-        settings = yaml.safe_load(text)
+        settings = parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None

@@ -54,6 +54,7 @@ from typing import Any
 import nbformat
 import yaml
 
+from cae_report.config import parse_yaml
 from cae_report.report import chapters as report_chapters
 from cae_report.report.chapters import TEMPLATE, Chapter, plan
 
@@ -97,7 +98,7 @@ def load_config(root: Path) -> dict[str, Any]:
     """``_quarto.yml`` as a dict: the one place for title, chapter order and format options."""
     path = Path(root) / QUARTO_CONFIG
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = parse_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RenderError("read _quarto.yml", f"no {QUARTO_CONFIG} in {root}") from None
     except yaml.YAMLError as exc:
@@ -269,7 +270,7 @@ def parse_cell_options(source: str) -> tuple[dict[str, Any], str]:
     if not option_lines:
         return {}, rest
     try:
-        options = yaml.safe_load("\n".join(option_lines))
+        options = parse_yaml("\n".join(option_lines))
     except yaml.YAMLError:
         return {}, rest
     return (options if isinstance(options, dict) else {}), rest
@@ -628,7 +629,7 @@ def merged_front(merged: Path) -> dict[str, Any]:
     """The front matter of a merged notebook (its first, raw cell)."""
     nb = nbformat.read(str(merged), as_version=4)
     source = nb.cells[0].source if nb.cells else ""
-    return yaml.safe_load(source.strip().strip("-")) or {}
+    return parse_yaml(source.strip().strip("-")) or {}
 
 
 def new_year(root: Path, year: int) -> Path:

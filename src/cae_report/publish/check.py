@@ -29,6 +29,7 @@ from html import unescape
 from pathlib import Path
 from typing import Any
 
+from cae_report.config import parse_yaml
 from cae_report.publish.assemble import RenderError, is_chart_html, parse_cell_options
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
@@ -80,9 +81,7 @@ def expected_from(merged: Path, config: dict[str, Any]) -> Expected:
     expected = Expected(lang=str(config.get("lang") or "fr"))
     cells = nb.get("cells", [])
     if cells and cells[0].get("cell_type") == "raw":
-        import yaml
-
-        front = yaml.safe_load("".join(cells[0].get("source", "")).strip().strip("-")) or {}
+        front = parse_yaml("".join(cells[0].get("source", "")).strip().strip("-")) or {}
         expected.title = str(front.get("title") or "")
     for cell in cells:
         source = "".join(cell.get("source", ""))

@@ -39,6 +39,7 @@ from typing import Any
 import nbformat
 import yaml
 
+from cae_report.config import parse_yaml
 from cae_report.publish import html_page
 from cae_report.publish.assemble import QUARTO_CONFIG, RenderError, is_chart_html, stage_logo
 from cae_report.report.charts import with_plotly_html
@@ -179,7 +180,7 @@ def _front(nb: Any, merged: Path) -> tuple[Any, dict[str, Any]]:
     front = nb.cells[0] if nb.cells else None
     if front is None or front.cell_type != "raw" or not front.source.startswith("---"):
         raise RenderError("stage quarto project", f"{merged} has no YAML front matter cell")
-    return front, yaml.safe_load(front.source.strip().strip("-")) or {}
+    return front, parse_yaml(front.source.strip().strip("-")) or {}
 
 
 def stage_notebooks(

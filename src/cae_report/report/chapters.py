@@ -30,9 +30,9 @@ class Chapter:
 
 def read_config(root: Path) -> dict[str, Any]:
     """``_quarto.yml`` as a mapping (empty when it holds none)."""
-    import yaml
+    from cae_report.config import parse_yaml
 
-    data = yaml.safe_load((Path(root) / QUARTO_CONFIG).read_text(encoding="utf-8"))
+    data = parse_yaml((Path(root) / QUARTO_CONFIG).read_text(encoding="utf-8"))
     return data if isinstance(data, dict) else {}
 
 
