@@ -52,7 +52,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cae_report import config
 from cae_report.build.cache import Cache, current_umask
@@ -65,6 +65,9 @@ from cae_report.build.digests import (
     tree_digest,
 )
 from cae_report.errors import DataError
+
+if TYPE_CHECKING:
+    from cae_report.build.prepare import Prepared
 
 BUILD_KEY = ".build-key"
 """In an output folder: the build's key and the SHA-256 of every file it wrote."""
@@ -524,34 +527,43 @@ class Run:
             )
         manifest, tasks = self.manifest_path, self.tasks
         try:
-            self._prepare(live, manifest)
+            prepared = self._prepare_years(live, manifest)
         except Exception as exc:  # noqa: BLE001 - the machine's faults, mostly
+            prepared = {}
             for plan in live:
                 self._fail(plan, _describe(exc, self.build_root))
+        live = [p for p in live if p.result is None]
         with self.lock:
-            self.chapters_left = sum(len(p.pending) for p in live if p.result is None)
+            self.chapters_left = sum(len(p.pending) for p in live)
+            for plan in live:  # the chapters, and the rest of the year's preparation
+                plan.left = len(plan.pending) + 1
+        # The kernels execute the chapters (they read the manifest only) while this thread
+        # writes what else the year needs (processed tables, indicators, written chapters):
+        # the render waits for both, whichever ends last.
         for plan in live:
-            if plan.result is not None:
-                continue
             if plan.pending:
                 log(plan.year, f"executing {len(plan.pending)} notebooks")
                 for source in plan.pending:
                     tasks.put(("chapter", plan, source))
-            else:
+        for plan in live:
+            self._prepare_plan(plan, prepared)
+            with self.lock:
+                plan.left -= 1
+                last = plan.left == 0
+            if last:  # every chapter already executed (or none to execute): render
                 tasks.put(("render", plan, None))
 
-    def _prepare(self, plans: list[YearPlan], manifest_path: Path) -> None:
-        """Prepare every year the plans need, once; write the manifest the kernels read."""
-        from cae_report.analysis import indicators
-        from cae_report.analysis.compare import previous_status
-        from cae_report.build import provenance
-        from cae_report.build.csv_safe import write_csv
-        from cae_report.build.prepare import prepare_for_build, write_manifest, write_processed
-        from cae_report.publish.assemble import write_written_chapters
+    def _prepare_years(
+        self, plans: list[YearPlan], manifest_path: Path
+    ) -> dict[int, Prepared | DataError]:
+        """Prepare every year the plans need, once; write the manifest the kernels read.
+        A year whose data are invalid fails its plan here, before any chapter is queued."""
+        from cae_report.build.prepare import prepare_for_build, write_manifest
+        from cae_report.publish.assemble import check_written_chapters
 
         wanted = [p for p in plans if p.result is None]
         if not wanted:
-            return
+            return {}
         _freeze_modules()
         for plan in wanted:
             log(plan.year, "validating and cleaning the data")
@@ -567,45 +579,70 @@ class Run:
             manifest["entries"].update(private["entries"])
         write_manifest(manifest, manifest_path)
         for plan in wanted:
-            result = prepared[plan.year]
-            if isinstance(result, DataError):
-                self._fail(plan, _invalid(result), invalid=True)
+            if isinstance(prepared[plan.year], DataError):
+                self._fail(plan, _invalid(prepared[plan.year]), invalid=True)
                 continue
-            try:
-                write_processed(result, config.processed_dir(plan.year, self.root))
-                write_csv(result.anomalies, plan.tmp / "anomalies.csv")
-                before = prepared.get(plan.year - 1)
-                status = previous_status(
-                    plan.year,
-                    None if isinstance(before, DataError) else before,
-                    config.raw_dir(plan.year - 1, self.root).is_dir(),
-                    any(y < plan.year - 1 for y in years),
-                    tuple(str(p) for p in before.problems) if isinstance(before, DataError) else (),
-                )
-                previous = status.prepared
-                values = indicators.compute(result.tables, previous.tables if previous else None)
-                indicators.check(values)
-                for warning in status.warnings:
-                    log(plan.year, f"warning: {warning}")
-                record = {"year": plan.year, **values, "previous_year": status.as_dict()}
-                (plan.tmp / "indicators.json").write_text(
-                    json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-                )
-                provenance.write(plan.tmp / "provenance.json", plan.record)
-                # The cooperative's written chapters, placeholders resolved (fails early on a
-                # bad name, before any chapter is rendered).
-                plan.written = write_written_chapters(
-                    plan.year,
-                    self.root,
-                    plan.tmp,
-                    result,
-                    previous,
-                    log=lambda message, year=plan.year: log(year, message),
-                )
+            try:  # a bad name in the written chapters fails the year before any chapter runs
+                check_written_chapters(plan.year, self.root)
             except DataError as exc:
                 self._fail(plan, _invalid(exc), invalid=True)
-            except Exception as exc:  # noqa: BLE001
-                self._fail(plan, _describe(exc, plan.tmp))
+        return prepared
+
+    def _prepare_plan(self, plan: YearPlan, prepared: dict[int, Prepared | DataError]) -> None:
+        """Write the year's processed tables, anomalies, indicators, provenance and written
+        chapters into its folder; a failure fails the year (its chapters are then skipped)."""
+        from cae_report.analysis import indicators
+        from cae_report.analysis.compare import previous_status
+        from cae_report.build import provenance
+        from cae_report.build.csv_safe import write_csv
+        from cae_report.build.prepare import write_processed
+        from cae_report.publish.assemble import write_written_chapters
+
+        result = prepared[plan.year]
+        assert not isinstance(result, DataError)
+        years = config.available_years(self.root)
+        try:
+            write_processed(result, config.processed_dir(plan.year, self.root))
+            write_csv(result.anomalies, plan.tmp / "anomalies.csv")
+            before = prepared.get(plan.year - 1)
+            status = previous_status(
+                plan.year,
+                None if isinstance(before, DataError) else before,
+                config.raw_dir(plan.year - 1, self.root).is_dir(),
+                any(y < plan.year - 1 for y in years),
+                tuple(str(p) for p in before.problems) if isinstance(before, DataError) else (),
+            )
+            previous = status.prepared
+            values = indicators.compute(result.tables, previous.tables if previous else None)
+            indicators.check(values)
+            for warning in status.warnings:
+                log(plan.year, f"warning: {warning}")
+            record = {"year": plan.year, **values, "previous_year": status.as_dict()}
+            (plan.tmp / "indicators.json").write_text(
+                json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            )
+            provenance.write(plan.tmp / "provenance.json", plan.record)
+            # The cooperative's written chapters, placeholders resolved (a bad name fails the
+            # year before it is rendered).
+            plan.written = write_written_chapters(
+                plan.year,
+                self.root,
+                plan.tmp,
+                result,
+                previous,
+                log=lambda message, year=plan.year: log(year, message),
+            )
+        except DataError as exc:
+            self._fail_later(plan, _invalid(exc), invalid=True)
+        except Exception as exc:  # noqa: BLE001
+            self._fail_later(plan, _describe(exc, plan.tmp))
+
+    def _fail_later(self, plan: YearPlan, error: str, *, invalid: bool = False) -> None:
+        """Mark the year failed while its chapters may still be executing: the chapters left
+        are skipped, and the last step to end reports the failure (:meth:`_finish`)."""
+        with self.lock:
+            plan.error = plan.error or error
+            plan.invalid = plan.invalid or invalid
 
     def _worker(self, tasks: queue.Queue, cwd: Path, env: dict, warm: list[str], name: str) -> None:
         from cae_report.build.execute import ChapterKernel

@@ -181,7 +181,7 @@ def write_written_chapters(
 
     from cae_report import config as paths
     from cae_report.data import cooperative
-    from cae_report.errors import DataError, Problem
+    from cae_report.errors import DataError
     from cae_report.report import variables
 
     figures = variables.compute(prepared, previous, cooperative.load(paths.data_dir(root)))
@@ -190,12 +190,11 @@ def write_written_chapters(
     folder = Path(out_dir) / "notebooks"
     folder.mkdir(parents=True, exist_ok=True)
     problems, written = [], {}
-    for chapter in (c for c in plan(root, year, config) if c.written):
-        shown = _shown(chapter.source, root)
-        if not chapter.source.is_file():
-            problems.append(Problem(chapter.source, _missing_chapter(chapter, year)))
+    for chapter, shown, text, missing in _written_sources(root, year, config):
+        if missing is not None:
+            problems.append(missing)
             continue
-        resolved = variables.resolve(chapter.source.read_text(encoding="utf-8"), figures, shown)
+        resolved = variables.resolve(text, figures, shown)
         problems += resolved.problems
         for line, column, name in resolved.unavailable:
             log(f"{shown}:{line}:{column}: no value for {name}: the report says so")
@@ -212,6 +211,41 @@ def write_written_chapters(
     if problems:
         raise DataError(problems)
     return written
+
+
+def check_written_chapters(year: int, root: Path, *, config: dict[str, Any] | None = None) -> None:
+    """Raise the :class:`~cae_report.errors.DataError` that :func:`write_written_chapters`
+    would raise for an unknown figure, a malformed placeholder or a missing chapter, without
+    computing a value: names are checked against the registry (``report/variables.py``) and
+    ``cooperative.yml``. The build calls it before executing any chapter, and computes the
+    values while the chapters execute."""
+    from cae_report import config as paths
+    from cae_report.data import cooperative
+    from cae_report.errors import DataError
+    from cae_report.report import variables
+
+    names = variables.Figures(year, {}, cooperative=cooperative.load(paths.data_dir(root)))
+    problems = []
+    for _chapter, shown, text, missing in _written_sources(root, year, config):
+        if missing is not None:
+            problems.append(missing)
+        else:
+            problems += variables.resolve(text, names, shown).problems
+    if problems:
+        raise DataError(problems)
+
+
+def _written_sources(root: Path, year: int, config: dict[str, Any] | None):
+    """Each written chapter of ``year``: (chapter, path as shown, text, None), or
+    (chapter, path, "", the problem) when the year's folder lacks it."""
+    from cae_report.errors import Problem
+
+    for chapter in (c for c in plan(root, year, config) if c.written):
+        shown = _shown(chapter.source, root)
+        if not chapter.source.is_file():
+            yield chapter, shown, "", Problem(chapter.source, _missing_chapter(chapter, year))
+        else:
+            yield chapter, shown, chapter.source.read_text(encoding="utf-8"), None
 
 
 def _shown(path: Path, root: Path) -> Path:
