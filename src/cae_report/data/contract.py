@@ -7,9 +7,14 @@ name the line); value checks run through pandera schemas built from these specs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import pandera.pandas as pa
+if TYPE_CHECKING:
+    import pandas as pd
+    import pandera.pandas as pa
+
 
 # Column kinds understood by the reader.
 INT, FLOAT, STR, DATE, YEAR_MONTH, MONTH, POSTCODE = (
@@ -35,6 +40,16 @@ class Col:
 
 
 @dataclass(frozen=True)
+class RowCheck:
+    """A check across the columns of a table: ``test(frame)`` is true on each valid row.
+    Kept as a plain function, turned into a pandera check only when the table is validated:
+    reading a prepared year (a kernel unpickling it) does not import pandera."""
+
+    test: Callable[[pd.DataFrame], pd.Series]
+    error: str
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     columns: tuple[Col, ...]
@@ -43,7 +58,7 @@ class Table:
     # Column whose values must all belong to the year of the folder (an int year,
     # or a date whose year is read).
     year_column: str | None = "year"
-    checks: tuple[pa.Check, ...] = field(default_factory=tuple)
+    checks: tuple[RowCheck, ...] = field(default_factory=tuple)
 
     @property
     def file(self) -> str:
@@ -276,7 +291,7 @@ TABLES: dict[str, Table] = {
             key=("year", "id"),
             description="events the report of the year cites: day or month, edition",
             checks=(
-                pa.Check(
+                RowCheck(
                     lambda df: ~(df["date"].notna() & df["month"].notna()),
                     error="give the day (date) or the month (month), not both",
                 ),
@@ -314,6 +329,8 @@ REQUIRED_COMPLETE = (
 
 def pandera_schema(table: Table) -> pa.DataFrameSchema:
     """The value checks of a table as a pandera schema (types are parsed before)."""
+    import pandera.pandas as pa
+
     columns = {}
     for c in table.columns:
         checks = []
@@ -326,4 +343,5 @@ def pandera_schema(table: Table) -> pa.DataFrameSchema:
                 pa.Check.str_matches(f"^(?:{c.pattern})$", error=f"must match {c.pattern}")
             )
         columns[c.name] = pa.Column(checks=checks, nullable=c.nullable, required=c.required)
-    return pa.DataFrameSchema(columns, checks=list(table.checks), strict=False)
+    rows = [pa.Check(c.test, error=c.error) for c in table.checks]
+    return pa.DataFrameSchema(columns, checks=rows, strict=False)

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from cae_report.config import is_year_folder
 from cae_report.data import cooperative
@@ -174,6 +173,8 @@ def _read_checked(
 
 def _value_problems(path: Path, table: Table, frame: pd.DataFrame) -> list[Problem]:
     """Run the pandera schema lazily and turn each failure into a located problem."""
+    import pandera.pandas as pa  # here: a prepared year is read without pandera
+
     try:
         pandera_schema(table).validate(frame, lazy=True)
     except pa.errors.SchemaErrors as exc:
