@@ -113,7 +113,19 @@ def render(
         from cae_report.publish import pandoc_engine
 
         meta = stage_logo({**front, **({INTERNAL_KEY: mark} if mark else {})}, data_dir, tmp)
-        pandoc_engine.render_both(merged, html, pdf, config=config, front=meta, tmp=tmp)
+        marks = {"config": config, "internal_mark": mark, "public_mark": INTERNAL_MARK}
+
+        def html_step() -> list[str]:
+            pandoc_engine.render_html(merged, html, config=config, front=meta, tmp=tmp)
+            return check.html_problems(merged, html, **marks)
+
+        def pdf_step() -> list[str]:
+            pandoc_engine.render_pdf(merged, pdf, config=config, front=meta, tmp=tmp)
+            return check.pdf_problems(merged, pdf, **marks)
+
+        # At once: each is a pandoc (and Typst) process of its own, so on two cores the pair
+        # takes the time of the longer one, each checked as soon as it is written.
+        check.raise_problems([p for problems in _both(html_step, pdf_step) for p in problems])
     else:
         from cae_report.publish import quarto_engine
 
@@ -128,7 +140,19 @@ def render(
             data_dir=data_dir,
             keep_stage=keep_intermediates,
         )
-    check.verify(merged, html, pdf, config=config, internal_mark=mark, public_mark=INTERNAL_MARK)
+        check.verify(
+            merged, html, pdf, config=config, internal_mark=mark, public_mark=INTERNAL_MARK
+        )
     if not keep_intermediates:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"ipynb": merged, "html": html, "pdf": pdf}
+
+
+def _both(*steps):
+    """Run ``steps`` in threads, return their results in order; the first failure is raised
+    once all have ended (no file is left being written)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=len(steps)) as pool:
+        futures = [pool.submit(step) for step in steps]
+    return [future.result() for future in futures]

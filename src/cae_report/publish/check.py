@@ -282,6 +282,53 @@ def check_pdf(
     return problems
 
 
+def _labels(config: dict[str, Any]) -> dict[str, str]:
+    language = config.get("language") or {}
+    return {
+        "tbl": str(language.get("crossref-tbl-title") or "Tableau"),
+        "fig": str(language.get("crossref-fig-title") or "Figure"),
+    }
+
+
+def html_problems(
+    merged: Path, html: Path, *, config: dict[str, Any], internal_mark: str | None, public_mark: str
+) -> list[str]:
+    """What the HTML page misses of the merged notebook (see :func:`verify`)."""
+    expected = expected_from(merged, config)
+    page = Path(html).read_text(encoding="utf-8")
+    found = check_html(page, expected, mark=internal_mark, labels=_labels(config))
+    if internal_mark is None and squash(public_mark) in squash(_text_of(_without_scripts(page))):
+        found.append("the public report carries the internal mark")
+    return [f"{html.name}: {p}" for p in found]
+
+
+def pdf_problems(
+    merged: Path, pdf: Path, *, config: dict[str, Any], internal_mark: str | None, public_mark: str
+) -> list[str]:
+    """What the PDF misses of the merged notebook (see :func:`verify`)."""
+    expected = expected_from(merged, config)
+    toc_title = str((config.get("language") or {}).get("toc-title-document") or "")
+    pages, meta = pdf_pages(Path(pdf))
+    found = check_pdf(
+        pages, meta, expected, mark=internal_mark, labels=_labels(config), toc_title=toc_title
+    )
+    if internal_mark is None:
+        marked = [i + 1 for i, p in enumerate(pages) if squash(public_mark) in squash(p)]
+        if marked:
+            found.append(f"the public report carries the internal mark on pages {marked}")
+    return [f"{pdf.name}: {p}" for p in found]
+
+
+def raise_problems(problems: list[str]) -> None:
+    """The :class:`RenderError` of a report that does not match its notebook, if any."""
+    if problems:
+        raise RenderError(
+            "check outputs",
+            "the rendered report does not match its notebook; the previous report is kept:\n"
+            + "\n".join(f"  - {p}" for p in problems),
+        )
+
+
 def verify(
     merged: Path,
     html: Path,
@@ -294,36 +341,7 @@ def verify(
     """Raise a RenderError listing what the HTML and PDF miss of the merged notebook.
 
     ``internal_mark``: the mark every page of the internal edition carries (None for the
-    public report, where ``public_mark``, the same text, must appear nowhere)."""
-    expected = expected_from(merged, config)
-    language = config.get("language") or {}
-    labels = {
-        "tbl": str(language.get("crossref-tbl-title") or "Tableau"),
-        "fig": str(language.get("crossref-fig-title") or "Figure"),
-    }
-    toc_title = str(language.get("toc-title-document") or "")
-    page = Path(html).read_text(encoding="utf-8")
-    problems = [
-        f"{html.name}: {p}" for p in check_html(page, expected, mark=internal_mark, labels=labels)
-    ]
-    pages, meta = pdf_pages(Path(pdf))
-    problems += [
-        f"{pdf.name}: {p}"
-        for p in check_pdf(
-            pages, meta, expected, mark=internal_mark, labels=labels, toc_title=toc_title
-        )
-    ]
-    if internal_mark is None:
-        if squash(public_mark) in squash(_text_of(_without_scripts(page))):
-            problems.append(f"{html.name}: the public report carries the internal mark")
-        marked = [i + 1 for i, p in enumerate(pages) if squash(public_mark) in squash(p)]
-        if marked:
-            problems.append(
-                f"{pdf.name}: the public report carries the internal mark on pages {marked}"
-            )
-    if problems:
-        raise RenderError(
-            "check outputs",
-            "the rendered report does not match its notebook; the previous report is kept:\n"
-            + "\n".join(f"  - {p}" for p in problems),
-        )
+    public report, where ``public_mark``, the same text, must appear nowhere). The two halves
+    (:func:`html_problems`, :func:`pdf_problems`) can run as soon as their file is written."""
+    marks = {"config": config, "internal_mark": internal_mark, "public_mark": public_mark}
+    raise_problems(html_problems(merged, html, **marks) + pdf_problems(merged, pdf, **marks))

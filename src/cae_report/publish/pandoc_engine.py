@@ -242,27 +242,6 @@ def render_pdf(
     return out_pdf
 
 
-def render_both(
-    merged: Path,
-    out_html: Path,
-    out_pdf: Path,
-    *,
-    config: dict[str, Any],
-    front: dict[str, Any],
-    tmp: Path,
-) -> None:
-    """The HTML and the PDF at once: each is a pandoc (and Typst) process of its own, so on
-    two cores the pair takes the time of the longer one instead of the sum (about 1.2 s each
-    for the 2016 report). Each writes its own files in ``tmp``; the first failure is raised."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        html = pool.submit(render_html, merged, out_html, config=config, front=front, tmp=tmp)
-        pdf = pool.submit(render_pdf, merged, out_pdf, config=config, front=front, tmp=tmp)
-        html.result()
-        pdf.result()
-
-
 def compile_typst(source: Path, options: dict[str, Any]) -> None:
     """``typst.compile(source, **options)`` in a process of its own: Typst's fonts and layout
     (about 100 MiB) are given back when it ends, instead of staying in the build's process
