@@ -752,7 +752,13 @@ class Run:
         log(
             year, f"rendering with {self.engine}" + (" (internal edition)" if self.internal else "")
         )
-        rendered = render(executed, tmp, year, self.engine, self.root, internal=self.internal)
+        # The HTML and the PDF at once when no kernel runs any more; one after the other
+        # while kernels execute other years (a batch: two renders at once took it to 700 MiB).
+        with self.lock:
+            at_once = self.chapters_left == 0
+        rendered = render(
+            executed, tmp, year, self.engine, self.root, internal=self.internal, at_once=at_once
+        )
         stored = {}
         for kind in ("html", "pdf", "ipynb"):
             target = tmp / names[kind]

@@ -68,6 +68,7 @@ def render(
     *,
     keep_intermediates: bool = False,
     internal: bool = False,
+    at_once: bool = True,
 ) -> dict[str, Path]:
     """Render the report of ``year`` from executed notebooks (already in chapter order).
 
@@ -77,7 +78,9 @@ def render(
     files (Typst source, images, plotly.js include) are written to ``out_dir/.render-<year>/``
     and removed on success unless ``keep_intermediates``; they stay after a failure, to debug.
     ``internal``: the board's edition, marked "Document interne" on every page (metadata
-    :data:`INTERNAL_KEY`, read by the templates of both engines).
+    :data:`INTERNAL_KEY`, read by the templates of both engines). ``at_once``: the pandoc
+    engine renders the HTML and the PDF at the same time (false: one after the other, for
+    less memory while kernels still run other years' chapters).
 
     Before returning, the HTML and PDF are checked against the merged notebook
     (:func:`cae_report.publish.check.verify`: language, contents, captions, no code,
@@ -125,7 +128,8 @@ def render(
 
         # At once: each is a pandoc (and Typst) process of its own, so on two cores the pair
         # takes the time of the longer one, each checked as soon as it is written.
-        check.raise_problems([p for problems in _both(html_step, pdf_step) for p in problems])
+        steps = _both(html_step, pdf_step) if at_once else [html_step(), pdf_step()]
+        check.raise_problems([p for problems in steps for p in problems])
     else:
         from cae_report.publish import quarto_engine
 
