@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -73,8 +72,10 @@ def pytest_runtest_setup(item):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """nbval leaves out of the comparison what the references do not store: the charts'
-    pictures and interactive versions (their text alternative, with the figures, is compared)."""
+    """The longest files first (:data:`HEAVY_FIRST`). nbval leaves out of the comparison what
+    the references do not store: the charts' pictures and interactive versions (their text
+    alternative, with the figures, is compared)."""
+    _heavy_first(config, items)
     not_compared = _nbval_settings().NOT_COMPARED
     for item in items:
         parent = getattr(item, "parent", None)
@@ -83,30 +84,65 @@ def pytest_collection_modifyitems(config, items):
             parent._cae_skips = True
 
 
-SHARED_BUILDS = re.compile(r"\b(built_2016|built_years|internal_2016)\b")
-"""Fixtures holding the 2016 project built once per test process (and changed, then restored,
-by some tests): every test file using one runs in the same worker."""
+HEAVY_FIRST = (
+    "tests/test_quarto_project.py",
+    "tests/test_engines.py",
+    "tests/test_reproducible.py",
+    "tests/test_privacy.py",
+    "tests/test_cache.py",
+    "tests/test_hostile_text.py",
+    "tests/test_input_limits.py",
+    "tests/test_build.py",
+    "tests/test_accessibility.py",
+    "tests/test_publish_hostile.py",
+    "tests/test_written.py",
+)
+"""The files that take longest, handed out first (in this order): a long file taken last would
+keep one worker busy while the other has nothing left to do."""
 
 
-def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist: each worker takes whole files (a notebook's cells share one kernel, a
-    module its fixtures), and the files using the shared 2016 build all go to one worker, which
-    builds it once."""
-    from xdist.scheduler import LoadScopeScheduling
+def _heavy_first(config, items):
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
 
-    tests = PROJECT / "tests"
-    shared = {
-        path.relative_to(config.rootpath).as_posix()
-        for path in tests.glob("test_*.py")
-        if SHARED_BUILDS.search(path.read_text(encoding="utf-8"))
-    }
+    def key(item):
+        file = item.nodeid.split("::", 1)[0]
+        return rank.get(file, len(rank))
 
-    class SharedBuildScheduling(LoadScopeScheduling):
-        def _split_scope(self, nodeid: str) -> str:
-            file = nodeid.split("::", 1)[0]
-            return "the shared 2016 build" if file in shared else file
+    items.sort(key=key)  # stable: the tests of a file keep their order
 
-    return SharedBuildScheduling(config, log)
+
+def _shared_tmp(tmp_path_factory) -> Path:
+    """The folder every worker of this run sees: the parent of a worker's own base temporary
+    folder under pytest-xdist (``pytest-N/popen-gwK``), else the base folder itself."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory, name: str, make):
+    """``make(folder)`` run once for the whole test run, whichever worker asks first (the
+    others wait on a lock, then reuse it): returns ``(folder, what make returned)``. The
+    folder is never changed afterwards: the tests work on copies of it."""
+    import fcntl
+    import pickle
+
+    shared = _shared_tmp(tmp_path_factory)
+    folder = shared / name
+    done = shared / f"{name}.done"
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a failed attempt: made again, same error
+            folder.mkdir()
+            result = make(folder)
+            done.write_bytes(pickle.dumps(result))
+    return folder, pickle.loads(done.read_bytes())
+
+
+def copy_of(master: Path, target: Path) -> Path:
+    """A copy of a shared build (modes and times kept): the build is keyed on content, never on
+    paths or times, so the copy is as up to date as its original."""
+    shutil.copytree(master, target, symlinks=True)
+    return target
 
 
 def _ipc_kernel(specs):
@@ -185,12 +221,8 @@ GIT_ENV = {
 }
 
 
-@pytest.fixture(scope="session")
-def clone(tmp_path_factory) -> Path:
-    """The project's tracked files in a new git repository, what a user has after a clone
-    (tests/test_engines.py and tests/test_quarto_project.py build and render in it, sharing
-    its notebook cache)."""
-    root = tmp_path_factory.mktemp("clone") / "cae-report"
+def _make_clone(root: Path) -> None:
+    """The project's tracked files in a new git repository at ``root``."""
     tracked = subprocess.run(
         ["git", "ls-files", "-z"], cwd=PROJECT, capture_output=True, text=True, check=True
     ).stdout.split("\0")
@@ -201,7 +233,25 @@ def clone(tmp_path_factory) -> Path:
     env = {**os.environ, **GIT_ENV}
     for args in (["git", "init", "-q"], ["git", "add", "-A"], ["git", "commit", "-qm", "clone"]):
         subprocess.run(args, cwd=root, env=env, capture_output=True, check=True)
-    return root
+
+
+@pytest.fixture(scope="session")
+def clone(tmp_path_factory) -> Path:
+    """The project's tracked files in a new git repository, what a user has after a clone
+    (tests/test_engines.py and tests/test_quarto_project.py build and render in it, sharing
+    its notebook cache). Where Quarto is on PATH, 2016 is built in it with ``--engine quarto``
+    (``_build/2016``, the ``quarto_2016`` of tests/test_engines.py): once for the run, each
+    worker working on its own copy."""
+
+    def make(folder: Path) -> None:
+        root = folder / "cae-report"
+        _make_clone(root)
+        if shutil.which("quarto"):
+            proc = cli(root, "build", "--year", "2016", "--engine", "quarto")
+            assert proc.returncode == 0, proc.stderr
+
+    master, _ = built_once(tmp_path_factory, "clone", make)
+    return copy_of(master / "cae-report", tmp_path_factory.mktemp("clone") / "cae-report")
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
@@ -218,11 +268,18 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def built_2016(tmp_path_factory):
-    """2016 built once with the pandoc engine in a copy of the project:
-    (project root, _build/2016, the CLI's completed process)."""
-    root = make_root(tmp_path_factory.mktemp("build"))
-    proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
-    assert proc.returncode == 0, proc.stderr
+    """2016 built with the pandoc engine in a copy of the project (made once for the run, each
+    worker working on its own copy, changed then restored by some tests):
+    (project root, _build/2016, the CLI's completed process of that build)."""
+
+    def make(folder: Path) -> subprocess.CompletedProcess:
+        root = make_root(folder)
+        proc = cli(root, "build", "--year", "2016", "--engine", "pandoc")
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    master, proc = built_once(tmp_path_factory, "built-2016", make)
+    root = copy_of(master / "project", tmp_path_factory.mktemp("build") / "project")
     return root, root / "_build" / "2016", proc
 
 
@@ -311,3 +368,15 @@ def open_offline(browser, html: Path, *, wait_for_charts: bool = True):
         except PlaywrightTimeout:
             pass
     return page, log
+
+
+def pdf_text(path: Path) -> list[str]:
+    """The text of each page of a PDF, as PDFium extracts it (``pdf_pages`` of
+    :mod:`cae_report.publish.check`, what the build's own check reads): 0.1 s for the 2016
+    report where pypdf takes 2 s. pypdf stays where a test reads the PDF's structure (outline,
+    tags, catalog). Lines end with ``\n`` and the zero-width spaces (the break points set in
+    long hashes) are left out, as pypdf gave them."""
+    from cae_report.publish.check import pdf_pages
+
+    pages, _ = pdf_pages(Path(path))
+    return [p.replace("\r\n", "\n").replace("\r", "\n").replace("\u200b", "") for p in pages]

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import cli
-from pypdf import PdfReader
+from conftest import cli, pdf_text
 
 from cae_report.report import chapters
 
@@ -191,9 +190,9 @@ def test_html_works_offline_and_shows_no_error(built):
 
 
 def test_pdf_text_title_figures_sections(built):
-    reader = PdfReader(built[1] / "rapport-2016.pdf")
-    text = squash("\n".join(page.extract_text() for page in reader.pages))
-    assert 8 <= len(reader.pages) <= 40
+    pages = pdf_text(built[1] / "rapport-2016.pdf")
+    text = squash("\n".join(pages))
+    assert 8 <= len(pages) <= 40
     assert "Rapport d’exécution" in text or "Rapport d'exécution" in text
     assert "Exercice 2016" in text and "Coodyssée" in text
     for figure in ("accompagné 109 entrepreneurs", "160 206 €", "16 693 €", "908 700 €"):
@@ -260,11 +259,7 @@ def test_batch_builds_several_years_and_reports_each(built_years):
         assert (root / "_build" / str(year) / f"rapport-{year}.pdf").is_file()
         assert re.search(rf"^{year}\s+ok", proc.stdout, re.M)
     assert re.search(r"^2016\s+ok.*\(up to date\)", proc.stdout, re.M)  # built before
-    text = squash(
-        "".join(
-            p.extract_text() for p in PdfReader(root / "_build" / "2015" / "rapport-2015.pdf").pages
-        )
-    )
+    text = squash("".join(pdf_text(root / "_build" / "2015" / "rapport-2015.pdf")))
     assert "ne comprennent pas le compte de résultat" in text
     # 2015 has no report/2015/: its written chapters come from the template, reported.
     assert "[2015] report/_template/01-preambule.qmd:3: 3 « À rédiger »" in proc.stderr

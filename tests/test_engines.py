@@ -9,6 +9,7 @@ Quarto kit, so CI runs them).
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import shutil
@@ -16,7 +17,7 @@ from html import unescape
 from pathlib import Path
 
 import pytest
-from conftest import CHROMIUM, cli, open_offline
+from conftest import CHROMIUM, cli, open_offline, pdf_text
 from pypdf import PdfReader
 
 from cae_report.publish import INTERNAL_MARK, render
@@ -54,11 +55,13 @@ def chart_count(folder: Path) -> int:
 
 @pytest.fixture(scope="module")
 def quarto_2016(clone):
-    """2016 built with ``--engine quarto`` in a clone of the project: (root, _build/2016)."""
+    """2016 built with ``--engine quarto`` in a clone of the project (the ``clone`` fixture
+    builds it, once for the run): (root, _build/2016)."""
     root = clone
-    proc = cli(root, "build", "--year", "2016", "--engine", "quarto")
-    assert proc.returncode == 0, proc.stderr
-    return root, root / "_build" / "2016"
+    out = root / "_build" / "2016"
+    assert (out / "rapport-2016.html").is_file() and (out / "rapport-2016.pdf").is_file()
+    assert '"name": "quarto"' in (out / "provenance.json").read_text(encoding="utf-8")
+    return root, out
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +119,13 @@ def table_cells(html: str) -> list[list[str]]:
     ]
 
 
+@functools.cache
 def pdf(folder: Path) -> tuple[list[str], list[str]]:
-    """Page texts and the outline (the PDF's bookmarks: its headings)."""
-    reader = PdfReader(str(_file(folder, "pdf")))
-    pages = [" ".join((p.extract_text() or "").split()) for p in reader.pages]
+    """Page texts (PDFium's) and the outline (the PDF's bookmarks: its headings, read by
+    pypdf), read once per file: the tests only read them."""
+    path = _file(folder, "pdf")
+    reader = PdfReader(str(path))
+    pages = [" ".join(page.split()) for page in pdf_text(path)]
 
     def walk(items) -> list[str]:
         out = []

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 import pypandoc
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, LOCAL_SCHEMES, cli, make_root
+from conftest import CHROMIUM, CHROMIUM_ARGS, LOCAL_SCHEMES, cli, make_root, pdf_text
 
 from cae_report.report import audit, display, narrative
 
@@ -236,10 +236,7 @@ def hostile_build(tmp_path_factory):
 
 
 def test_hostile_data_prints_literally_in_the_pdf(hostile_build):
-    from pypdf import PdfReader
-
-    reader = PdfReader(hostile_build / "rapport-2016.pdf")
-    text = " ".join(page.extract_text() for page in reader.pages)
+    text = " ".join(pdf_text(hostile_build / "rapport-2016.pdf"))
     for value in (
         "<svg onload=alert('town')>",
         "<img src=x onerror=alert('name')>",

@@ -17,8 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import cli
-from pypdf import PdfReader
+from conftest import cli, pdf_text
 
 from cae_report.build.prepare import PRIVATE_COLUMNS, prepare_year
 
@@ -48,7 +47,7 @@ def notebook_text(path: Path) -> str:
 
 
 def pdf_pages(path: Path) -> list[str]:
-    return [normalize(page.extract_text()) for page in PdfReader(path).pages]
+    return [normalize(page) for page in pdf_text(path)]
 
 
 def outputs(out: Path) -> dict[str, str]:
@@ -224,7 +223,7 @@ def test_internal_edition_holds_the_provenance_and_the_full_anomaly_table(intern
     page = (folder / "rapport-2016-interne.html").read_text(encoding="utf-8")
     assert "Provenance des chiffres" in page and f"{sha[:32]} {sha[32:]}" in page
     assert "Paquet Python pandas" in page and "Moteur de mise en page" in page
-    pages = [p.extract_text() for p in PdfReader(folder / "rapport-2016-interne.pdf").pages]
+    pages = pdf_text(folder / "rapport-2016-interne.pdf")
     annex = " ".join(re.sub(r"\s+", " ", t) for t in pages if "Provenance des chiffres" in t)
     assert sha[:32] in annex and sha[32:] in annex and "SHA-256" in annex
     # The full anomaly table, with the people it is about, is the board's.

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import make_root
-from pypdf import PdfReader
+from conftest import make_root, pdf_text
 
 from cae_report.build import orchestrate, provenance
 
@@ -218,5 +217,5 @@ def test_build_writes_provenance_json_and_the_annex(built_2016):
     # edition shows it (tests/test_privacy.py::test_internal_edition_holds_the_provenance…).
     html = (out / "rapport-2016.html").read_text(encoding="utf-8")
     assert "Provenance des chiffres" not in html and sha[:32] not in html
-    pages = [p.extract_text() for p in PdfReader(out / "rapport-2016.pdf").pages]
+    pages = pdf_text(out / "rapport-2016.pdf")
     assert not any("Provenance des chiffres" in page for page in pages)

@@ -19,8 +19,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import GIT_ENV
-from pypdf import PdfReader
+from conftest import GIT_ENV, pdf_text
 
 from cae_report.publish import quarto_project
 from cae_report.publish.quarto_project import (
@@ -102,7 +101,7 @@ def test_quarto_render_builds_the_default_year_report(rendered):
     assert re.search(r'<html[^>]* lang="fr"', page) and page.count("plotly.js v") == 1
     assert 'http-equiv="Content-Security-Policy"' in page
     assert "checked _build/quarto/rapport-2016.html" in proc.stderr + proc.stdout
-    text = " ".join(p.extract_text() for p in PdfReader(out / "rapport-2016.pdf").pages)
+    text = " ".join(pdf_text(out / "rapport-2016.pdf"))
     assert "Exercice 2016" in text and "Table des matières" in text
     index = (root / "_build" / "index.html").read_text(encoding="utf-8")
     assert 'url=quarto/rapport-2016.html"' in index
@@ -129,7 +128,7 @@ def test_P_year_renders_another_year(rendered):
     proc = _run(["quarto", "render", "-P", "year:2015"], root, timeout=1800)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     pdf = root / "_build" / "quarto" / "rapport-2015.pdf"
-    text = " ".join(p.extract_text() for p in PdfReader(pdf).pages)
+    text = " ".join(pdf_text(pdf))
     assert "Exercice 2015" in text and "Exercice 2016" not in text
     assert sorted(p.name for p in (root / "quarto").glob("*.ipynb")) == [
         "rapport-2015-html.ipynb",
