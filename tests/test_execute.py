@@ -88,6 +88,23 @@ def test_an_executed_notebook_is_what_papermill_writes(kernel, tmp_path):
     assert ours_nb.cells[3].outputs[0]["text"] == "2016 pandoc\n"
 
 
+def test_a_print_sent_in_several_messages_is_one_output(kernel, tmp_path):
+    """The kernel sends what a cell prints whenever its buffer is flushed: the same cell can
+    give one stream output or several from one run to the next. The executed copy holds one,
+    so that a rebuild gives the same bytes."""
+    source = notebook(
+        tmp_path / "prints.ipynb",
+        "import sys\nprint('a', flush=True)\nprint('b', file=sys.stderr, flush=True)\n"
+        "print('c', flush=True)\nprint('d')",
+    )
+    kernel.execute(source, tmp_path / "out.ipynb", PARAMETERS)
+    outputs = nbformat.read(tmp_path / "out.ipynb", as_version=4).cells[3].outputs
+    assert [(o.output_type, o.name, o.text) for o in outputs] == [
+        ("stream", "stdout", "a\nc\nd\n"),
+        ("stream", "stderr", "b\n"),
+    ]
+
+
 def test_nothing_leaks_from_one_notebook_to_the_next(kernel, tmp_path):
     first = notebook(tmp_path / "first.ipynb", "leaked = 41", "import os\nos.chdir('/')")
     second = notebook(tmp_path / "second.ipynb", "import os\nprint(os.getcwd())", "leaked + 1")

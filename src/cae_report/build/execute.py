@@ -14,8 +14,9 @@ start is started again, :data:`START_ATTEMPTS` times at most, then named in the 
 kernel runs ``sys.executable``, the Python of the build, whatever Jupyter kernels the machine
 has; its output goes to a log file, never to the terminal.
 
-Run times that papermill and nbclient record are removed from the executed copy, so the same
-inputs give the same bytes (reproducible builds, content-keyed cache).
+Run times that papermill and nbclient record are removed from the executed copy, and the
+messages of a cell's stream are merged into one output (nbclient's ``coalesce_streams``), so
+the same inputs give the same bytes (reproducible builds, content-keyed cache).
 """
 
 from __future__ import annotations
@@ -286,7 +287,14 @@ class ChapterKernel:
         manager = NotebookExecutionManager(nb, output_path=None, progress_bar=False)
         manager.notebook_start()
         client = PapermillNotebookClient(
-            manager, km=self.km, kernel_name=KERNEL_NAME, startup_timeout=START_TIMEOUT_S
+            manager,
+            km=self.km,
+            kernel_name=KERNEL_NAME,
+            startup_timeout=START_TIMEOUT_S,
+            # One output per stream and cell: the kernel sends a print in one message or in
+            # several, as its flush timer falls (under load, « …]\n » came as « …] » then
+            # « \n »), and the same inputs must give the same bytes.
+            coalesce_streams=True,
         )
         client.kc = self.kc
         try:
