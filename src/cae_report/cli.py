@@ -315,13 +315,16 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line (``argv``: ``sys.argv[1:]`` when None)."""
     try:
         return _run(argv)
     finally:
-        # The interpreter's exit collects the garbage again and again while it clears the
-        # modules, over everything a build has imported: 0.5 to 1 s for nothing. What is
-        # frozen is skipped (the files are closed and the folders removed already).
-        gc.freeze()
+        if argv is None:  # the process ends next (the console script, ``python -m``)
+            # The interpreter's exit collects the garbage again and again while it clears
+            # the modules, over everything a build has imported: 0.5 to 1 s for nothing.
+            # What is frozen is skipped (the files are closed, the folders removed already).
+            # A caller passing ``argv`` goes on: its garbage is left to the collector.
+            gc.freeze()
 
 
 def _run(argv: list[str] | None) -> int:
