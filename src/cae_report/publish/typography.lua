@@ -40,15 +40,21 @@ local function minus_text(text)
   return text
 end
 
-local function minus_signs(blocks)
-  return blocks:walk({
+-- ``node`` with the text of each Str passed through ``change`` (a Str left as it is when
+-- its text does not change).
+local function map_str(node, change)
+  return node:walk({
     Str = function(str)
-      local text = minus_text(str.text)
+      local text = change(str.text)
       if text ~= str.text then
         return pandoc.Str(text)
       end
     end,
   })
+end
+
+local function minus_signs(blocks)
+  return map_str(blocks, minus_text)
 end
 
 -- Quotes: French guillemets in HTML.
@@ -159,14 +165,7 @@ local function long_values(tbl)
       if (utf8.len(text) or #text) > MAX_CELL then
         cell = cut_cell(cell)
       end
-      cell.contents = cell.contents:walk({
-        Str = function(str)
-          local broken = breakable_word(str.text)
-          if broken ~= str.text then
-            return pandoc.Str(broken)
-          end
-        end,
-      })
+      cell.contents = map_str(cell.contents, breakable_word)
       row.cells[i] = cell
     end
   end)
