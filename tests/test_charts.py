@@ -227,7 +227,7 @@ def test_a_change_of_the_spec_reaches_both_backends(targets):
         marks=(dataclasses.replace(bars, color=charts.OKABE_ITO["reddish_purple"]),),
         categories=dataclasses.replace(chart.spec.categories, labels=("a", "b", "c")),
     )
-    fig, page = plotly.draw(changed), mpl.draw(changed)
+    fig, page = go.Figure(plotly.draw(changed)), mpl.draw(changed)
     assert fig.layout.title.text == "Un autre titre"
     assert page.texts[0].get_text() == "Un autre titre"  # the suptitle
     assert tuple(fig.layout.xaxis.range) == (0.0, 300.0)
@@ -785,7 +785,21 @@ def test_phone_legend_room_grows_with_the_entries():
         ),
     )
     assert plotly._legend_rows(one) == 1 and plotly._legend_rows(long_names) == 3
-    assert plotly.draw(long_names).layout.margin.t > plotly.draw(one).layout.margin.t
+    assert (
+        plotly.draw(long_names)["layout"]["margin"]["t"] > plotly.draw(one)["layout"]["margin"]["t"]
+    )
+
+
+def test_the_plotly_json_is_what_plotly_makes_of_it(all_charts):
+    """The backend writes plotly's JSON without plotly's classes: the validated figure gives
+    back the same JSON (no property unknown, misspelt or coerced), and the template it names
+    is plotly's own « none »."""
+    import plotly.io as pio
+
+    assert plotly.NO_TEMPLATE == pio.templates["none"].to_plotly_json()
+    for chart in all_charts:
+        validated = json.loads(pio.to_json(go.Figure(chart.plotly_json), validate=True))
+        assert validated == json.loads(pio.to_json(chart.plotly_json, validate=False)), chart.name
 
 
 # --- validation -------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import math
 import re
 import unicodedata
 
+import numpy as np
 import pandas as pd
 
 from cae_report.data.keyfigures import missing as _missing
@@ -137,7 +138,11 @@ def lines(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     A missing actual stays NaN (not published is not zero).
     """
     frame = _rows(income_statement)
-    frame = frame[(frame["row_type"] == "line") & frame["group"].isin(OPERATING_GROUPS)]
+    keep = [
+        row_type == "line" and group in OPERATING_GROUPS
+        for row_type, group in zip(frame["row_type"], frame["group"], strict=True)
+    ]
+    frame = frame.loc[np.asarray(keep, dtype=bool)]
     actual = _float(frame["actual"]).to_numpy()
     budget = _float(frame["budget"]).to_numpy()
     variance = actual - budget
@@ -145,20 +150,19 @@ def lines(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     material = [
         _is_material(v, p, b) for v, p, b in zip(variance, variance_pct, budget, strict=True)
     ]
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
-            "side": frame["side"].to_numpy(),
-            "group": frame["group"].to_numpy(),
-            "label": frame["label"].to_numpy(),
+            "side": pd.array([str(v) for v in frame["side"]], dtype="str"),
+            "group": pd.array([str(v) for v in frame["group"]], dtype="str"),
+            "label": pd.array([str(v) for v in frame["label"]], dtype="str"),
             "actual": actual,
             "budget": budget,
             "variance_eur": variance,
-            "variance_pct": pd.Series(variance_pct, dtype="float64").to_numpy(),
-            "material": pd.Series(material, dtype="bool").to_numpy(),
+            "variance_pct": pd.array(variance_pct, dtype="float64"),
+            "material": pd.array(material, dtype="bool"),
         },
         columns=LINE_COLUMNS,
     )
-    return out.astype({c: "str" for c in ("side", "group", "label")})
 
 
 def with_variance(line_table: pd.DataFrame) -> pd.DataFrame:
@@ -179,31 +183,50 @@ def groups(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     a group with no line is absent rather than shown as zero.
     """
     detail = lines(income_statement)
+    parts: dict[str, list[tuple[str, float, float]]] = {}
+    for side, group, actual, budget in zip(
+        detail["side"], detail["group"], detail["actual"], detail["budget"], strict=True
+    ):
+        parts.setdefault(group, []).append((side, actual, budget))
     rows = []
     for group in OPERATING_GROUPS:
-        part = detail[detail["group"] == group]
-        if part.empty:
+        part = parts.get(group)
+        if not part:
             continue
-        actual = part["actual"].sum(min_count=1)
+        actual = _sum([a for _s, a, _b in part])
         # The group's budget is the sum of its lines' budgets (a line nobody budgeted adds
         # nothing); a group with no budgeted line has no budget and no variance.
-        budget = part["budget"].sum(min_count=1)
+        budget = _sum([b for _s, _a, b in part])
         variance = actual - budget
         rows.append(
-            {
-                "side": part["side"].iloc[0],
-                "group": group,
-                "label": GROUP_LABELS[group],
-                "actual": actual,
-                "budget": budget,
-                "variance_eur": variance,
-                "variance_pct": _pct(variance, budget),
-            }
+            (
+                part[0][0],
+                group,
+                GROUP_LABELS[group],
+                actual,
+                budget,
+                variance,
+                _pct(variance, budget),
+            )
         )
-    out = pd.DataFrame(rows, columns=GROUP_COLUMNS)
-    return out.astype(
-        {**{c: "str" for c in GROUP_COLUMNS[:3]}, **{c: "float64" for c in GROUP_COLUMNS[3:]}}
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(GROUP_COLUMNS)
+    return pd.DataFrame(
+        {
+            name: pd.array(list(values), dtype="str" if i < 3 else "float64")
+            for i, (name, values) in enumerate(zip(GROUP_COLUMNS, columns, strict=True))
+        },
+        columns=GROUP_COLUMNS,
     )
+
+
+def _sum(values: list[float]) -> float:
+    """``Series.sum(min_count=1)`` of a few values, without building a Series: NaN when all
+    are NaN, else numpy's sum with NaN as 0 (the same bits as pandas)."""
+    array = np.asarray(values, dtype="float64")
+    missing = np.isnan(array)
+    if missing.all():
+        return math.nan
+    return float(np.where(missing, 0.0, array).sum())
 
 
 def totals(income_statement: pd.DataFrame | None) -> dict[str, float | None]:

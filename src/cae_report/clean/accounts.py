@@ -37,43 +37,59 @@ def _pct_decimals(value: float) -> int:
 
 
 class _Statement:
-    """Variables of one income statement, by row and column."""
+    """Variables of one income statement, by row and column.
+
+    The rows' side, group, type and order are read once into plain tuples: the identities ask
+    for them hundreds of times, and a pandas mask per question cost most of the cleaning."""
 
     def __init__(self, builder: Builder, frame: pd.DataFrame):
         self.b, self.frame = builder, frame
-        self.frame_groups = frame["group"].map(lambda g: "" if pd.isna(g) else str(g))
+        groups = ["" if pd.isna(g) else str(g) for g in frame["group"]]
+        self._rows = sorted(
+            zip(
+                frame["order"].tolist(),
+                frame.index,
+                frame["side"].tolist(),
+                groups,
+                frame["row_type"].tolist(),
+                frame["label"].tolist(),
+                strict=True,
+            ),
+            key=lambda r: r[0],
+        )
+        self._by_index = {r[1]: r for r in self._rows}
 
     def var(self, index, column: str) -> str | None:
-        row = self.frame.loc[index]
-        is_line = row["row_type"] == "line"
+        order, _, side, group, row_type, label = self._by_index[index]
+        is_line = row_type == "line"
         above = None
         if is_line:
-            same = self.frame[
-                (self.frame["side"] == row["side"])
-                & (self.frame_groups == self.frame_groups[index])
-                & (self.frame["row_type"] == "line")
-                & (self.frame["order"] < row["order"])
-            ].sort_values("order")
-            if not same.empty:
-                above = same[column].iloc[-1]
+            same = [
+                r[1]
+                for r in self._rows
+                if r[2] == side and r[3] == group and r[4] == "line" and r[0] < order
+            ]
+            if same:
+                above = self.frame.at[same[-1], column]
         return self.b.cell(
             "income_statement",
             index,
             column,
-            key=f"{row['side']} / {row['label']}",
-            label=f"« {row['label']} » ({COLUMN_NAMES[column]})",
+            key=f"{side} / {label}",
+            label=f"« {label} » ({COLUMN_NAMES[column]})",
             integer=False,
             derived=not is_line,
             above=above,
-            nonneg=row["row_type"] not in ("result", "operating_surplus"),
+            nonneg=row_type not in ("result", "operating_surplus"),
             empty_is_zero=is_line,
         )
 
     def rows(self, side: str, row_type: str, group: str | None = None) -> list:
-        mask = (self.frame["side"] == side) & (self.frame["row_type"] == row_type)
-        if group is not None:
-            mask &= self.frame_groups == group
-        return list(self.frame[mask].sort_values("order").index)
+        return [
+            r[1]
+            for r in self._rows
+            if r[2] == side and r[4] == row_type and (group is None or r[3] == group)
+        ]
 
     def one(self, side: str, row_type: str, column: str) -> str | None:
         rows = self.rows(side, row_type)
@@ -83,8 +99,8 @@ class _Statement:
         return [self.var(i, column) for i in self.rows(side, "line", group)]
 
     def groups(self, side: str) -> list[str]:
-        present = self.frame_groups[(self.frame["side"] == side)]
-        return [g for g in OPERATING if g in set(present)]
+        present = {r[3] for r in self._rows if r[2] == side}
+        return [g for g in OPERATING if g in present]
 
     def group_form(self, side: str, group: str, column: str) -> dict[str, int] | None:
         """The group's amount: its subtotal when published, else its lines."""

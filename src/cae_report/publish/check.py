@@ -31,10 +31,7 @@ from typing import Any
 
 from cae_report.config import parse_yaml
 from cae_report.publish.assemble import RenderError, is_chart_html, parse_cell_options
-
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
-"""A chart's interactive representation (cae_report.report.charts.output): one drawn chart
-in the HTML page per output carrying it."""
+from cae_report.report.mime import PLOTLY_MIME
 
 _HEADING = re.compile(r"^(#{1,2})\s+(.+?)\s*(?:\{[^}]*\})?\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")

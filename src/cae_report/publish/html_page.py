@@ -78,7 +78,7 @@ PLOTLY_LOCALE_FR: dict[str, Any] = {
     },
 }
 """plotly.js locale ``fr``, registered once after plotly.js; the charts ask for it with
-``config.locale`` (:data:`cae_report.report.charts.PLOTLY_CONFIG`)."""
+``config.locale`` (:data:`cae_report.report.mime.PLOTLY_CONFIG`)."""
 
 PLOTLY_PLACEHOLDER = (
     '<script type="text/javascript" id="cae-plotlyjs">/* plotly.js, inserted after rendering */'

@@ -25,7 +25,7 @@ import yaml
 
 from cae_report.publish import html_page
 from cae_report.publish.assemble import RenderError
-from cae_report.report.charts import with_plotly_html
+from cae_report.report.mime import with_plotly_html
 
 PUBLISH_DIR = Path(__file__).resolve().parent
 LUA_FILTER = PUBLISH_DIR / "quarto_options.lua"

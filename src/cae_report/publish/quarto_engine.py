@@ -42,7 +42,7 @@ import yaml
 from cae_report.config import parse_yaml
 from cae_report.publish import html_page
 from cae_report.publish.assemble import QUARTO_CONFIG, RenderError, is_chart_html, stage_logo
-from cae_report.report.charts import with_plotly_html
+from cae_report.report.mime import with_plotly_html
 
 MIN_VERSION = (1, 4)
 TESTED_VERSIONS = ("1.7.34",)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -49,11 +49,20 @@ class Chart:
         return mpl.draw(self.spec)
 
     @cached_property
-    def plotly(self) -> go.Figure:
-        """The interactive figure (plotly), for JupyterLab and the HTML report."""
+    def plotly_json(self) -> dict[str, Any]:
+        """The interactive figure as plotly JSON (``data``, ``layout``): what the notebook
+        output carries, for JupyterLab and the HTML report."""
         from cae_report.report.charts import plotly
 
         return plotly.draw(self.spec)
+
+    @cached_property
+    def plotly(self) -> go.Figure:
+        """The interactive figure as a plotly ``Figure``, every property validated: for the
+        analyst who changes it."""
+        import plotly.graph_objects as go
+
+        return go.Figure(self.plotly_json)
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str], chart: str) -> None:

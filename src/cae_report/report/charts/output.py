@@ -22,58 +22,32 @@ from typing import Any
 
 import plotly.io as pio
 
-from cae_report.report.charts import mpl
 from cae_report.report.charts.chart import Chart
+from cae_report.report.mime import PLOTLY_CONFIG, PLOTLY_MIME, SVG_MIME, with_plotly_html
 
-PLOTLY_MIME = "application/vnd.plotly.v1+json"
-SVG_MIME = "image/svg+xml"
-
-PLOTLY_CONFIG: dict[str, Any] = {
-    "displaylogo": False,
-    "responsive": True,
-    # plotly.js 3 shows a "Share chart" (upload to a plotly server) button by default: a
-    # report must not offer to send the cooperative's figures anywhere.
-    "showSendToCloud": False,
-    # Zoom and pan mean nothing on these charts (their axes are fixed); the PNG stays.
-    "modeBarButtonsToRemove": [
-        "select2d",
-        "lasso2d",
-        "zoom2d",
-        "pan2d",
-        "zoomIn2d",
-        "zoomOut2d",
-        "autoScale2d",
-        "resetScale2d",
-    ],
-    # French tooltips and notices; the dictionary is registered by the publisher with
-    # plotly.js (cae_report.publish.pandoc_engine.plotly_header). Unknown locale: English.
-    "locale": "fr",
-}
-"""plotly ``config`` of every chart."""
+__all__ = [
+    "PLOTLY_CONFIG",
+    "PLOTLY_MIME",
+    "SVG_MIME",
+    "chart_bundle",
+    "chart_metadata",
+    "display_chart",
+    "plotly_figure",
+    "with_plotly_html",
+]
 
 
 def plotly_figure(chart: Chart) -> dict[str, Any]:
     """The interactive chart as plotly's MIME JSON: data, layout and config."""
-    figure = json.loads(pio.to_json(chart.plotly, validate=False))
+    figure = json.loads(pio.to_json(chart.plotly_json, validate=False))
     figure["config"] = {**PLOTLY_CONFIG, "toImageButtonOptions": {"filename": chart.name}}
     return figure
 
 
-def plotly_div(figure: dict[str, Any], div_id: str) -> str:
-    """The ``<div>`` and script drawing a plotly MIME JSON, without plotly.js (added once)."""
-    config = figure.get("config", PLOTLY_CONFIG)
-    return pio.to_html(
-        {"data": figure.get("data", []), "layout": figure.get("layout", {})},
-        full_html=False,
-        include_plotlyjs=False,
-        div_id=div_id,
-        config=config,
-        validate=False,
-    )
-
-
 def chart_bundle(chart: Chart) -> dict[str, Any]:
     """The MIME bundle of one notebook output (see the module docstring)."""
+    from cae_report.report.charts import mpl
+
     return {
         PLOTLY_MIME: plotly_figure(chart),
         SVG_MIME: mpl.svg(chart.mpl),
@@ -95,20 +69,3 @@ def display_chart(chart: Chart) -> None:
     from IPython.display import display
 
     display(chart_bundle(chart), raw=True, metadata=chart_metadata(chart))
-
-
-def with_plotly_html(
-    data: dict[str, Any], metadata: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    """An output's ``data`` with the ``text/html`` of its plotly JSON, for an HTML engine.
-
-    The report engines call this on their own copy of the notebook (the stored notebook keeps
-    no ``text/html``, see the module docstring); the ``div`` is named after the chart
-    (``plotly-fig-<name>``: distinct from the figure's own ``fig-…`` label, which a chart's
-    name may equal), outputs without a plotly JSON are returned unchanged.
-    """
-    figure = data.get(PLOTLY_MIME)
-    if not isinstance(figure, dict) or "text/html" in data:
-        return data
-    name = ((metadata or {}).get("cae_report") or {}).get("name") or "chart"
-    return {**data, "text/html": plotly_div(figure, f"plotly-fig-{name}")}

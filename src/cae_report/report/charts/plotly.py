@@ -3,6 +3,11 @@
 Same ranges, ticks, tick texts, labels and colours as the static figure; what only a screen
 has is added here: tooltips, a responsive width, a toolbar kept clear of the title.
 
+The figure is plotly's JSON itself (``data`` and ``layout``), built as plain dicts: plotly's
+figure classes validate every property as it is set, which took longer than drawing the
+static chart. :attr:`~.chart.Chart.plotly` makes the validated ``go.Figure`` of it, for the
+analyst and the tests; the notebook output takes the JSON as it is.
+
 The value labels of a horizontal chart are the tick texts of a second category axis on the
 right: plotly sizes the margins to fit tick texts (``automargin``) at any width, while a
 text placed beyond a bar's end has no room reserved and runs off a phone's screen.
@@ -11,8 +16,6 @@ text placed beyond a bar's end has no room reserved and runs off a phone's scree
 from __future__ import annotations
 
 from typing import Any
-
-import plotly.graph_objects as go
 
 from cae_report import fr
 from cae_report.report.charts.spec import UNITS, Axis, Bars, ChartSpec, Connectors, Line, Rule
@@ -33,15 +36,19 @@ TITLE_LINE_PX = 21
 LEGEND_ROW_PX = 22
 NARROW_PX = 340
 """The narrowest plot a chart is laid out for: a 390 px phone, less the page's margins."""
+NO_TEMPLATE: dict[str, Any] = {"data": {"scatter": [{"type": "scatter"}]}}
+"""plotly's template ``"none"`` as plotly.py writes it into a figure (``plotly.io.templates``
+takes 0.15 s to load it): no default colours, fonts or grids, only the chart's own."""
 
 
 def _html(text: str) -> str:
     return text.replace("\n", "<br>")
 
 
-def draw(spec: ChartSpec) -> go.Figure:
-    """The interactive figure of ``spec``: fixed height, the width of its container."""
-    fig = go.Figure()
+def draw(spec: ChartSpec) -> dict[str, Any]:
+    """The interactive figure of ``spec`` as plotly JSON: fixed height, the width of its
+    container."""
+    fig: dict[str, Any] = {"data": [], "layout": {}}
     cats = spec.categories
     n = len(cats.labels)
     names = [_html(label) for label in cats.wrapped(LABEL_WRAP_INTERACTIVE)]
@@ -53,8 +60,8 @@ def draw(spec: ChartSpec) -> go.Figure:
     title_px = MODEBAR_PX + TITLE_LINE_PX * title_lines + 6
     legend_px = LEGEND_ROW_PX * _legend_rows(spec) + 8 if legend else 0
     top = title_px + legend_px + 4
-    fig.update_layout(
-        template="none",
+    fig["layout"].update(
+        template=NO_TEMPLATE,
         separators=fr.PLOTLY_SEPARATORS,
         height=spec.height_px,
         autosize=True,
@@ -108,9 +115,9 @@ def draw(spec: ChartSpec) -> go.Figure:
             "fixedrange": True,
             "ticklabelstandoff": 6,
         }
-        fig.update_layout(xaxis=value, yaxis=category)
+        fig["layout"].update(xaxis=value, yaxis=category)
         if cats.values:
-            fig.update_layout(
+            fig["layout"].update(
                 yaxis2={
                     **category,
                     "ticktext": [_html(v) for v in cats.values],
@@ -120,8 +127,9 @@ def draw(spec: ChartSpec) -> go.Figure:
                 }
             )
             # An axis is drawn only when a trace uses it: an invisible one, never hovered.
-            fig.add_trace(
-                go.Scatter(
+            fig["data"].append(
+                dict(
+                    type="scatter",
                     x=[spec.value_axis.lo] * n,
                     y=list(range(n)),
                     yaxis="y2",
@@ -144,9 +152,9 @@ def draw(spec: ChartSpec) -> go.Figure:
             "automargin": True,
             "fixedrange": True,
         }
-        fig.update_layout(xaxis=category, yaxis=value)
+        fig["layout"].update(xaxis=category, yaxis=value)
         if spec.secondary_axis is not None:
-            fig.update_layout(
+            fig["layout"].update(
                 yaxis2={
                     **_value_axis(spec.secondary_axis),
                     "overlaying": "y",
@@ -191,7 +199,7 @@ def _value_axis(axis: Axis) -> dict[str, Any]:
     }
 
 
-def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> None:
+def _draw_mark(fig: dict[str, Any], mark: Any, spec: ChartSpec, names: list[str]) -> None:
     n = len(names)
     if isinstance(mark, Bars):
         bar: dict[str, Any] = {
@@ -228,10 +236,11 @@ def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> 
             )
         if mark.secondary:
             bar["yaxis"] = "y2"
-        fig.add_trace(go.Bar(**bar))
+        fig["data"].append({**bar, "type": "bar"})
     elif isinstance(mark, Line):
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            dict(
+                type="scatter",
                 x=[names[round(p)] for p in mark.positions],
                 y=list(mark.values),
                 name=mark.name or "",
@@ -251,8 +260,9 @@ def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> 
     elif isinstance(mark, Rule) and spec.horizontal:
         # A line trace, not a shape: a shape in the legend leaves the chart 0 px high in
         # JupyterLab (plotly's renderer draws it into an output without a height).
-        fig.add_trace(
-            go.Scatter(
+        fig["data"].append(
+            dict(
+                type="scatter",
                 x=[mark.value, mark.value],
                 y=[-0.5, n - 0.5],
                 mode="lines",
@@ -263,16 +273,18 @@ def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> 
             )
         )
     elif isinstance(mark, Rule):
-        fig.add_shape(
-            type="line",
-            xref="x",
-            yref="y",
-            line={"color": mark.color, "width": mark.width * 1.4},
-            layer="above",
-            x0=-0.5,
-            x1=n - 0.5,
-            y0=mark.value,
-            y1=mark.value,
+        fig["layout"].setdefault("shapes", []).append(
+            dict(
+                type="line",
+                xref="x",
+                yref="y",
+                line={"color": mark.color, "width": mark.width * 1.4},
+                layer="above",
+                x0=-0.5,
+                x1=n - 0.5,
+                y0=mark.value,
+                y1=mark.value,
+            )
         )
     elif isinstance(mark, Connectors):
         for value, start, end in mark.segments:
@@ -281,10 +293,12 @@ def _draw_mark(fig: go.Figure, mark: Any, spec: ChartSpec, names: list[str]) -> 
                 if spec.horizontal
                 else {"x0": start, "x1": end, "y0": value, "y1": value}
             )
-            fig.add_shape(
-                type="line",
-                xref="x",
-                yref="y",
-                line={"color": mark.color, "width": 1, "dash": "dot"},
-                **ends,
+            fig["layout"].setdefault("shapes", []).append(
+                dict(
+                    type="line",
+                    xref="x",
+                    yref="y",
+                    line={"color": mark.color, "width": 1, "dash": "dot"},
+                    **ends,
+                )
             )
