@@ -220,6 +220,12 @@ class ChapterKernel:
                 pass
         if self.km is not None:
             try:
+                # SIGKILL and reap at once: jupyter_client's kill polls every 0.1 s for the
+                # process to end, and the report waits for the last kernel to be closed.
+                process = getattr(self.km.provisioner, "process", None)
+                if process is not None and process.poll() is None:
+                    process.kill()
+                    process.wait(timeout=START_TIMEOUT_S)
                 if self.km.has_kernel:
                     run_sync(self.km.shutdown_kernel)(now=True)
                 run_sync(self.km.cleanup_resources)()

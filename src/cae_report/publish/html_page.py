@@ -101,7 +101,10 @@ CSP_DIRECTIVES = (
 )
 CSP_META = '<meta http-equiv="Content-Security-Policy" content="{policy}" />'
 
-_SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script\s*>", re.S | re.I)
+# A script's text runs to the first ``</script>``: written as runs of anything but ``<``, so
+# that the 4.6 MB of plotly.js are scanned once rather than tried at every character (as the
+# lazy ``.*?`` does: 6 times slower on the report).
+_SCRIPT = re.compile(r"<script\b([^>]*)>([^<]*(?:<(?!/script\s*>)[^<]*)*)</script\s*>", re.I)
 _SRC = re.compile(r"""\ssrc\s*=\s*(["'])(.*?)\1""", re.S | re.I)
 _CHARSET = re.compile(r"<meta\s+charset=[\"']?utf-8[\"']?\s*/?>", re.I)
 
