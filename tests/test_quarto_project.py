@@ -21,13 +21,9 @@ from pathlib import Path
 import pytest
 from conftest import GIT_ENV, pdf_text
 
+from cae_report.build.parameters import InPlaceExecution, refuse_in_place_execution
 from cae_report.publish import quarto_project
-from cae_report.publish.quarto_project import (
-    InPlaceExecution,
-    param_year,
-    refuse_in_place_execution,
-    year_from,
-)
+from cae_report.publish.quarto_project import param_year, year_from
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_quarto = pytest.mark.skipif(

@@ -8,6 +8,7 @@ build) or as four ASCII digits (``-r year 2016``: papermill's raw parameters are
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -18,6 +19,30 @@ ENGINES = ("pandoc", "quarto")
 EDITIONS = ("public", "internal")
 """``public``: the published report, no personal detail beyond name, activity, commune and
 status. ``internal``: the board's edition (``cae-report build --internal``), with addresses."""
+
+
+QUARTO_KERNEL_MARKS = ("QUARTO_FIG_FORMAT", "QUARTO_DOCUMENT_FILE")
+"""Environment variables that Quarto's Jupyter engine sets for the kernels it starts."""
+
+
+class InPlaceExecution(RuntimeError):
+    """A chapter notebook executed by Quarto itself, which would overwrite the file."""
+
+
+def refuse_in_place_execution(environ: dict[str, str] | None = None) -> None:
+    """Stop a chapter notebook that Quarto executes in place (``quarto render
+    notebooks/x.ipynb --execute``): Quarto writes the executed notebook over the committed
+    one once every cell has run, so failing in the first cell keeps the file as committed.
+    Papermill's executions (the build, the pre-render step) are not concerned."""
+    env = os.environ if environ is None else environ
+    document = env.get("QUARTO_DOCUMENT_FILE", "")
+    if all(env.get(mark) for mark in QUARTO_KERNEL_MARKS) and document.endswith(".ipynb"):
+        raise InPlaceExecution(
+            f"Quarto is executing {document} in place, which would write its outputs into "
+            "the committed notebook. Render the report for a year with "
+            "`quarto render -P year:YYYY` (outputs in _build/quarto/) or "
+            "`cae-report build --year YYYY`."
+        )
 
 
 def as_year(year: object) -> int:
@@ -51,8 +76,6 @@ def check_parameters(
     if not isinstance(edition, str) or edition not in EDITIONS:
         raise ValueError(f"parameter edition must be one of {EDITIONS}, got {edition!r}")
     # Quarto executing a chapter in place would overwrite the committed notebook: stop it.
-    from cae_report.publish.quarto_project import refuse_in_place_execution
-
     refuse_in_place_execution()
     years = config.available_years(root)
     if year not in years:

@@ -125,33 +125,6 @@ def year_from(
     return int(text)
 
 
-# --- committed notebooks that Quarto executes in place -------------------------------------
-
-
-QUARTO_KERNEL_MARKS = ("QUARTO_FIG_FORMAT", "QUARTO_DOCUMENT_FILE")
-"""Environment variables that Quarto's Jupyter engine sets for the kernels it starts."""
-
-
-class InPlaceExecution(RuntimeError):
-    """A chapter notebook executed by Quarto itself, which would overwrite the file."""
-
-
-def refuse_in_place_execution(environ: dict[str, str] | None = None) -> None:
-    """Stop a chapter notebook that Quarto executes in place (``quarto render
-    notebooks/x.ipynb --execute``): Quarto writes the executed notebook over the committed
-    one once every cell has run, so failing in the first cell keeps the file as committed.
-    Papermill's executions (the build, the pre-render step) are not concerned."""
-    env = os.environ if environ is None else environ
-    document = env.get("QUARTO_DOCUMENT_FILE", "")
-    if all(env.get(mark) for mark in QUARTO_KERNEL_MARKS) and document.endswith(".ipynb"):
-        raise InPlaceExecution(
-            f"Quarto is executing {document} in place, which would write its outputs into "
-            "the committed notebook. Render the report for a year with "
-            "`quarto render -P year:YYYY` (outputs in _build/quarto/) or "
-            "`cae-report build --year YYYY`."
-        )
-
-
 def listed_files(kind: str) -> list[str]:
     """The project's ``INPUT`` or ``OUTPUT`` files of the render, as Quarto gives them to its
     scripts: an environment variable, or a file named by one (quarto-cli issue #10828)."""
@@ -187,6 +160,7 @@ def executed_notebooks(year: int, root: Path) -> list[Path]:
     ``cae-report build`` does (public edition, engine quarto, the build's kernels and cache);
     return them in report order."""
     from cae_report.build import orchestrate
+    from cae_report.build.parameters import QUARTO_KERNEL_MARKS
 
     # Papermill's kernels are not Quarto's: none of the variables Quarto sets for a document
     # it executes may leak into them (refuse_in_place_execution).
