@@ -86,9 +86,11 @@ def _index(rows) -> dict:
     by_postcode: dict[str, set[str]] = {}
     by_department: dict[str, set[str]] = {}
     for code, name, department, postcodes, kind, full in rows:
-        for key in {full, _without_article(full)}:
-            by_name.setdefault(key, []).append((code, name, department, postcodes.split(), kind))
-            for pc in postcodes.split():
+        codes = postcodes.split()
+        bare = _without_article(full)
+        for key in (full,) if bare == full else (full, bare):
+            by_name.setdefault(key, []).append((code, name, department, codes, kind))
+            for pc in codes:
                 by_postcode.setdefault(pc, set()).add(key)
             by_department.setdefault(department, set()).add(key)
     return {"name": by_name, "postcode": by_postcode, "department": by_department}
@@ -118,21 +120,8 @@ _FULL = {"st": "saint", "ste": "sainte", "mt": "mont"}
 
 
 def _keys(names: pd.Series) -> list[str]:
-    """:func:`_commune_key` of many names at once (the official list has 37 000)."""
-    folded = (
-        names.str.normalize("NFKD")
-        .str.encode("ascii", "ignore")
-        .str.decode("ascii")
-        .str.lower()
-        .str.replace(r"[^a-z0-9]+", " ", regex=True)
-        .str.strip()
-    )
-    return [
-        " ".join(_FULL.get(w, w) for w in key.split())
-        if (" st" in f" {key}" or " mt" in f" {key}")
-        else key
-        for key in folded
-    ]
+    """:func:`_commune_key` of the official list's 37 000 names."""
+    return [_commune_key(name) for name in names]
 
 
 def _commune_key(name: str) -> str:
