@@ -163,7 +163,10 @@ def _get(url: str, timeout: float = 300) -> str:
 @needs_quarto
 def test_quarto_preview_follows_the_cooperatives_edits(rendered):
     """``quarto preview`` serves the report and renders it again when a watched file (here
-    the cooperative's settings, like its written chapters) changes."""
+    the cooperative's settings, like its written chapters) changes. It serves what the
+    ``rendered`` fixture's ``quarto render`` wrote (``--no-render``: the same render again
+    would only take time); the render after the edit runs the pre-render step, every
+    chapter again (the settings are one of their inputs), and Quarto's render."""
     root = rendered[0]
     settings = root / "data" / "cooperative.yml"
     original = settings.read_text(encoding="utf-8")
@@ -171,7 +174,7 @@ def test_quarto_preview_follows_the_cooperatives_edits(rendered):
     env = {**os.environ, "QUARTO_PYTHON": sys.executable}
     env.pop("CAE_REPORT_ROOT", None)
     preview = subprocess.Popen(
-        ["quarto", "preview", "--no-browser", "--port", str(port)],
+        ["quarto", "preview", "--no-render", "--no-browser", "--port", str(port)],
         cwd=root,
         env=env,
         stdout=subprocess.PIPE,

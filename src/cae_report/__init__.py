@@ -12,8 +12,20 @@ Importing the package is cheap: pandas and the cleaning rules load at the first 
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+# nbformat imports jsonschema, which imports the checkers of string formats that are installed
+# (JupyterLab's jsonschema[format-nongpl] brings them): rfc3987_syntax compiles some thirty
+# Earley parsers at import, 1.4 s for every process that reads a notebook (a build, each of
+# Quarto's pre- and post-render steps), and isoduration imports arrow (0.1 s). No schema the
+# project validates (notebooks) uses the "iri" or "duration" formats they check, so its
+# processes do without them; an already imported one is kept. Here, in the package, so that
+# whatever imports nbformat after ``cae_report`` (the CLI, Quarto's steps) is spared.
+for _checker in ("rfc3987_syntax", "isoduration"):
+    sys.modules.setdefault(_checker, None)
+del _checker
 
 if TYPE_CHECKING:
     from cae_report.build.prepare import Prepared
