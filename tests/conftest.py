@@ -86,8 +86,8 @@ def pytest_collection_modifyitems(config, items):
 
 HEAVY_FIRST = (
     "tests/test_quarto_project.py",
-    "tests/test_engines.py",
     "tests/test_reproducible.py",
+    "tests/test_engines.py",
     "tests/test_privacy.py",
     "tests/test_cache.py",
     "tests/test_hostile_text.py",
@@ -98,7 +98,9 @@ HEAVY_FIRST = (
     "tests/test_written.py",
 )
 """The files that take longest, handed out first (in this order): a long file taken last would
-keep one worker busy while the other has nothing left to do."""
+keep one worker busy while the other has nothing left to do. test_engines.py comes after a file
+that needs no shared build: its Quarto build is the clone that test_quarto_project.py's worker
+makes first, which the other worker would otherwise wait for."""
 
 
 def _heavy_first(config, items):

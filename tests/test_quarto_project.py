@@ -195,8 +195,12 @@ def test_quarto_preview_follows_the_cooperatives_edits(rendered):
             original.replace("Région Provence-Alpes-Côte d'Azur", "Département des Hautes-Alpes"),
             encoding="utf-8",
         )
-        time.sleep(3)
-        page = _get(base + "/quarto/rapport-2016.html")
+        # Quarto notices the change, runs the pre-render step (every chapter again) and
+        # renders: the page is asked for again until it shows the edit.
+        deadline = time.monotonic() + 300
+        while "Département des Hautes-Alpes" not in page and time.monotonic() < deadline:
+            time.sleep(0.5)
+            page = _get(base + "/quarto/rapport-2016.html")
         assert "Département des Hautes-Alpes" in page
     finally:
         settings.write_text(original, encoding="utf-8")

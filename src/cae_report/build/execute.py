@@ -137,11 +137,16 @@ class ChapterKernel:
     Used from one thread. ``env``: the kernel's environment (the build's, with the project root
     and the manifest of prepared results); ``cwd``: the chapters' folder."""
 
-    def __init__(self, cwd: Path, env: dict[str, str], *, name: str = "kernel"):
+    def __init__(self, cwd: Path, env: dict[str, str], *, name: str = "kernel", forks: Any = None):
         self.cwd = Path(cwd)
         self.env = env
         self.name = name
-        self.folder = Path(tempfile.mkdtemp(prefix="cae-kernel-"))  # 0700, short socket paths
+        self.forks = forks
+        """A :class:`~cae_report.build.forkserver.ForkServer` to fork the kernel from, or None."""
+        # 0700, short socket paths; in the fork server's folder when there is one, which the
+        # server removes even when the build is killed.
+        within = forks.folder if forks is not None and forks.alive else None
+        self.folder = Path(tempfile.mkdtemp(prefix="cae-kernel-", dir=within))
         self.log_path = self.folder / "kernel.log"
         self.km: Any = None
         self.kc: Any = None
@@ -174,17 +179,29 @@ class ChapterKernel:
         if warm:
             self._silent(_warm_code(warm))
 
+    def _argv(self, attempt: int) -> list[str]:
+        """The kernel's command: forked from the fork server while it serves (a first attempt
+        that fails starts the next ones the usual way), else :data:`KERNEL_ARGV`."""
+        launcher = KERNEL_ARGV[1:3] == ["-m", "ipykernel_launcher"]
+        if self.forks is not None and self.forks.alive and launcher and attempt == 1:
+            return self.forks.kernel_argv(KERNEL_ARGV)
+        return list(KERNEL_ARGV)
+
     def _start_once(self, attempt: int) -> None:
         from jupyter_client import AsyncKernelManager
+
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the server's may be gone
         from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
         from nbclient import NotebookClient
+
+        argv = self._argv(attempt)
 
         class BuildKernelSpecs(KernelSpecManager):
             """Only the build's own kernel: the Python running the build."""
 
             def get_kernel_spec(self, kernel_name: str) -> KernelSpec:
                 return KernelSpec(
-                    argv=list(KERNEL_ARGV),
+                    argv=argv,
                     display_name="Python 3",
                     language="python",
                     name=KERNEL_NAME,

@@ -435,6 +435,7 @@ class Run:
         plans: list[YearPlan] = []
         self.tasks: queue.Queue = queue.Queue()
         self.workers: list[threading.Thread] = []
+        self.forks: Any = None
         self.kernel_dir: Path | None = None
         self.chapters_left = 0
         try:
@@ -477,6 +478,7 @@ class Run:
             "PYDEVD_DISABLE_FILE_VALIDATION": "1",
         }
         warm = imported_modules(list(dict.fromkeys(sources)))
+        self.forks = _fork_server(warm, env)
         for n in range(min(self.jobs, len(sources))):
             thread = threading.Thread(
                 target=self._worker,
@@ -498,6 +500,7 @@ class Run:
             self.tasks.put(None)
         for thread in workers:
             thread.join()
+        self._close_forks()
         while not self.tasks.empty():  # no kernel could start, or none was needed
             task = self.tasks.get()
             if task is not None:
@@ -505,6 +508,11 @@ class Run:
         if self.kernel_dir is not None:
             shutil.rmtree(self.kernel_dir, ignore_errors=True)
             self.kernel_dir = None
+
+    def _close_forks(self) -> None:
+        forks, self.forks = self.forks, None
+        if forks is not None:
+            forks.close()
 
     def _build_plans(self, plans: list[YearPlan]) -> None:
         for plan in plans:
@@ -647,7 +655,7 @@ class Run:
     def _worker(self, tasks: queue.Queue, cwd: Path, env: dict, warm: list[str], name: str) -> None:
         from cae_report.build.execute import ChapterKernel
 
-        kernel = ChapterKernel(cwd, env, name=name)
+        kernel = ChapterKernel(cwd, env, name=name, forks=self.forks)
         start_error = None
         try:
             kernel.start(warm)
@@ -702,6 +710,7 @@ class Run:
         if all_done:  # the kernels are not needed any more: closed before the last renders
             if kernel is not None:
                 kernel.close()
+            self._close_forks()
             for _ in self.workers:
                 self.tasks.put(("close", None, None))
         if last:
@@ -791,6 +800,19 @@ class Run:
             error=plan.error,
             invalid=plan.invalid,
         )
+
+
+def _fork_server(modules: list[str], env: dict[str, str]) -> Any:
+    """A fork server for the run's kernels (:mod:`cae_report.build.forkserver`), or None where
+    it cannot start (the kernels then start the usual way)."""
+    from cae_report.build.forkserver import ForkServer
+
+    try:
+        # One thread for numpy's BLAS: the kernels are forked from this process, and a thread
+        # pool does not survive a fork (nor do these chapters' small tables need one).
+        return ForkServer(modules, {**env, "OPENBLAS_NUM_THREADS": "1"})
+    except OSError:
+        return None
 
 
 def _freeze_modules() -> None:

@@ -1,0 +1,121 @@
+"""The fork server: kernels forked from one process that has imported what the chapters
+import, that execute as the usual kernels do, and that never outlive the build."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import nbformat
+
+from cae_report.build.execute import ChapterKernel
+from cae_report.build.forkserver import ForkServer
+
+PROBE = (
+    "import os, sys, json\n"
+    "print(json.dumps({'pid': os.getpid(), 'ppid': os.getppid(), "
+    "'warm': 'fractions' in sys.modules, 'cwd': os.getcwd(), "
+    "'env': os.environ.get('CAE_FORK_PROBE')}))"
+)
+
+
+def probe_notebook(path: Path) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PROBE)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, path)
+    return path
+
+
+def probe(kernel: ChapterKernel, tmp_path: Path) -> dict:
+    out = tmp_path / "probe-out.ipynb"
+    kernel.execute(probe_notebook(tmp_path / "probe.ipynb"), out, {})
+    return json.loads(nbformat.read(out, as_version=4).cells[-1].outputs[0]["text"])
+
+
+def gone(pid: int, within: float = 10.0) -> bool:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_a_forked_kernel_has_the_imports_done_and_runs_where_and_as_asked(tmp_path):
+    env = {**os.environ, "CAE_FORK_PROBE": "the build's environment"}
+    forks = ForkServer(["fractions"], env)
+    try:
+        with ChapterKernel(tmp_path, env, forks=forks) as kernel:
+            kernel.start()
+            seen = probe(kernel, tmp_path)
+            assert kernel.attempts == 1
+            assert seen["ppid"] == forks.process.pid  # forked by the server
+            assert seen["warm"] is True  # imported before the fork, never by the notebook
+            assert seen["cwd"] == str(tmp_path) and seen["env"] == "the build's environment"
+        assert gone(seen["pid"])  # closing the kernel (its client killed) kills it
+    finally:
+        forks.close()
+    assert not forks.folder.exists()
+
+
+def test_without_a_serving_fork_server_the_kernel_starts_the_usual_way(tmp_path):
+    forks = ForkServer(["fractions"], dict(os.environ))
+    forks.close()
+    with ChapterKernel(tmp_path, dict(os.environ), forks=forks) as kernel:
+        kernel.start()
+        seen = probe(kernel, tmp_path)
+    assert seen["ppid"] != forks.process.pid and seen["warm"] is False
+
+
+def test_a_fork_server_that_dies_costs_one_attempt(tmp_path, monkeypatch, capsys):
+    forks = ForkServer(["fractions"], dict(os.environ))
+    forks.process.kill()
+    forks.process.wait()
+    monkeypatch.setattr(ForkServer, "alive", property(lambda self: True))  # as if it had
+    with ChapterKernel(tmp_path, dict(os.environ), forks=forks) as kernel:  # just died
+        kernel.start()
+        assert kernel.attempts == 2
+        assert probe(kernel, tmp_path)["ppid"] != forks.process.pid
+    forks.close()
+    assert "the kernel did not start" in capsys.readouterr().err
+
+
+def test_the_server_and_its_kernels_end_with_a_killed_build(tmp_path):
+    """A build killed (SIGKILL) leaves no process and no folder behind."""
+    script = tmp_path / "build.py"
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import json, os, sys, time
+            from pathlib import Path
+            from cae_report.build.execute import ChapterKernel
+            from cae_report.build.forkserver import ForkServer
+            sys.path.insert(0, {str(Path(__file__).parent)!r})
+            from test_forkserver import probe
+
+            forks = ForkServer(["fractions"], dict(os.environ))
+            kernel = ChapterKernel(Path({str(tmp_path)!r}), dict(os.environ), forks=forks)
+            kernel.start()
+            seen = probe(kernel, Path({str(tmp_path)!r}))
+            print(json.dumps([forks.process.pid, seen["pid"], str(forks.folder)]), flush=True)
+            time.sleep(600)
+            """
+        )
+    )
+    build = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        server, kernel, folder = json.loads(build.stdout.readline())
+    finally:
+        build.send_signal(signal.SIGKILL)
+        build.wait()
+    assert gone(server) and gone(kernel)
+    assert not Path(folder).exists()  # the kernels' folders were in it
