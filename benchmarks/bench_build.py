@@ -4,8 +4,9 @@ Everything runs on a copy of the project (the project's own ``_build`` is never 
 Each round runs every measure once, one after another, so that a busy machine slows them all
 alike and the ratios stay comparable; medians are over ``--repeat`` rounds. Peak memory is
 the proportional set size (PSS) of the whole process tree (kernels included), sampled every
-20 ms: resident sizes would count twice the pages that a process forked to run pandoc shares
-with its parent until it execs.
+20 ms in one more run of each measure, never while a time is taken (sampling costs CPU):
+resident sizes would count twice the pages that a process forked to run pandoc, or a kernel
+forked from the fork server, shares with its parent.
 
 * floor: papermill runs a notebook that only imports the package, pandas, matplotlib and
   plotly: one kernel start and the imports, the least a build that executes notebooks costs;
@@ -113,8 +114,11 @@ def _memory(proc: psutil.Process) -> int:
         return proc.memory_info().rss
 
 
-def run(cmd: list[str], root: Path) -> tuple[float, int]:
-    """Wall time and peak memory (bytes of PSS, summed over the process tree) of one command."""
+def run(cmd: list[str], root: Path, *, memory: bool = False) -> tuple[float, int]:
+    """Wall time of one command and, with ``memory``, its peak memory (bytes of PSS, summed
+    over the process tree; else 0). The two are measured in separate runs: reading a
+    process's PSS costs about 4 ms of CPU, so sampling a build's six processes every 20 ms
+    took half a core from a build that keeps both busy (and less from the floor's two)."""
     env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
     started = time.perf_counter()
     proc = subprocess.Popen(
@@ -138,11 +142,13 @@ def run(cmd: list[str], root: Path) -> tuple[float, int]:
             time.sleep(0.02)
 
     sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    if memory:
+        sampler.start()
     _, err = proc.communicate()
     seconds = time.perf_counter() - started
     done.set()
-    sampler.join()
+    if memory:
+        sampler.join()
     if proc.returncode != 0:
         raise SystemExit(f"failed: {' '.join(cmd)}\n{err}")
     return seconds, peak
@@ -211,20 +217,18 @@ def main() -> None:
         runs: dict[str, tuple[list[float], list[int]]] = {name: ([], []) for name in measures}
         for round_ in range(args.repeat):
             for name, cmd in measures.items():
-                seconds, peak = run(cmd, root)
+                seconds, _ = run(cmd, root)
                 runs[name][0].append(seconds)
-                runs[name][1].append(peak)
-                print(
-                    f"  round {round_ + 1}: {name}: {seconds:.2f} s, peak {peak / 2**20:.0f} MiB",
-                    file=sys.stderr,
-                )
+                print(f"  round {round_ + 1}: {name}: {seconds:.2f} s", file=sys.stderr)
+        for name, cmd in measures.items():  # then memory, one sampled run of each
+            _, peak = run(cmd, root, memory=True)
+            runs[name][1].append(peak)
+            print(f"  memory: {name}: peak {peak / 2**20:.0f} MiB", file=sys.stderr)
         floor.unlink()
-        run(cli("build", "--year", year, "--engine", "pandoc"), root)  # fill the cache
-        noop = ([], [])
-        for _ in range(max(args.repeat, 5)):
-            seconds, peak = run(cli("build", "--year", year, "--engine", "pandoc"), root)
-            noop[0].append(seconds)
-            noop[1].append(peak)
+        rebuild = cli("build", "--year", year, "--engine", "pandoc")
+        run(rebuild, root)  # fill the cache
+        noop = ([run(rebuild, root)[0] for _ in range(max(args.repeat, 5))], [])
+        noop[1].append(run(rebuild, root, memory=True)[1])
         print(f"  no-op rebuild: {statistics.median(noop[0]):.2f} s", file=sys.stderr)
     results = {name: summary(*values) for name, values in runs.items()}
     results["noop_rebuild"] = summary(*noop)
