@@ -8,6 +8,10 @@ error check; between two chapters the kernel's namespace is reset (``reset(new_s
 variables, figures, execution counts), so that a chapter sees nothing of the one before, while
 the modules already imported stay imported. A failure names the notebook and the cell.
 
+A run's kernels are forked from a fork server that has imported what the chapters import
+(:mod:`cae_report.build.forkserver`); without one, or when it fails, a kernel starts as a
+process of its own.
+
 Kernels talk over Unix sockets (ZeroMQ ``ipc`` transport) in a private folder: two kernels
 started at the same moment cannot collide on a port, there is none. A kernel that does not
 start is started again, :data:`START_ATTEMPTS` times at most, then named in the error. The
@@ -189,11 +193,10 @@ class ChapterKernel:
 
     def _start_once(self, attempt: int) -> None:
         from jupyter_client import AsyncKernelManager
-
-        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the server's may be gone
         from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
         from nbclient import NotebookClient
 
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the server's may be gone
         argv = self._argv(attempt)
 
         class BuildKernelSpecs(KernelSpecManager):
