@@ -21,7 +21,7 @@ PROBE = (
     "import os, sys, json\n"
     "print(json.dumps({'pid': os.getpid(), 'ppid': os.getppid(), "
     "'warm': 'fractions' in sys.modules, 'cwd': os.getcwd(), "
-    "'env': os.environ.get('CAE_FORK_PROBE')}))"
+    "'env': os.environ.get('CAE_FORK_PROBE'), 'path': sys.path}))"
 )
 
 
@@ -50,6 +50,12 @@ def gone(pid: int, within: float = 10.0) -> bool:
     return False
 
 
+def _plain_probe(tmp_path: Path) -> dict:
+    with ChapterKernel(tmp_path, dict(os.environ)) as kernel:
+        kernel.start()
+        return probe(kernel, tmp_path)
+
+
 def test_a_forked_kernel_has_the_imports_done_and_runs_where_and_as_asked(tmp_path):
     env = {**os.environ, "CAE_FORK_PROBE": "the build's environment"}
     forks = ForkServer(["fractions"], env)
@@ -61,6 +67,8 @@ def test_a_forked_kernel_has_the_imports_done_and_runs_where_and_as_asked(tmp_pa
             assert seen["ppid"] == forks.process.pid  # forked by the server
             assert seen["warm"] is True  # imported before the fork, never by the notebook
             assert seen["cwd"] == str(tmp_path) and seen["env"] == "the build's environment"
+            plain = _plain_probe(tmp_path)
+            assert seen["path"] == plain["path"]  # as a kernel started on its own
         assert gone(seen["pid"])  # closing the kernel (its client killed) kills it
     finally:
         forks.close()

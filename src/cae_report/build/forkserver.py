@@ -83,6 +83,10 @@ def serve(path: str, modules: list[str]) -> None:
     """Bind ``path`` at once (a client that connects meanwhile waits), import ipykernel and
     ``modules``, then fork a kernel for each request until the parent ends."""
     parent = os.getppid()
+    # As ipykernel_launcher does: not the folder the server started in (``python -m`` puts it
+    # first on sys.path) for the imports; each kernel's IPython sets its own path.
+    if sys.path and (sys.path[0] == "" or Path(sys.path[0]) == Path.cwd()):
+        del sys.path[0]
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
