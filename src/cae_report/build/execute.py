@@ -113,16 +113,8 @@ objects are still collected."""
 
 
 def _warm_code(modules: list[str]) -> str:
-    """Import ``modules``, each failure ignored (the chapter that needs it will say so)."""
-    return (
-        "import importlib as _importlib\n"
-        f"for _name in {modules!r}:\n"
-        "    try:\n"
-        "        _importlib.import_module(_name)\n"
-        "    except Exception:\n"
-        "        pass\n"
-        "del _importlib, _name\n" + _FREEZE
-    )
+    """Import ``modules`` in the kernel and freeze (:func:`cae_report.build.forkserver.warm`)."""
+    return f"from cae_report.build.forkserver import warm as _warm\n_warm({modules!r})\ndel _warm\n"
 
 
 def _reset_code(cwd: Path) -> str:

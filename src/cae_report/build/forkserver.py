@@ -90,7 +90,9 @@ def serve(path: str, modules: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
-    _warm(modules)
+    import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
+
+    warm(modules)
     clients: dict[socket.socket, int] = {}
     signal.signal(signal.SIGTERM, lambda *_: _stop(clients, path))
     while os.getppid() == parent:
@@ -108,11 +110,13 @@ def serve(path: str, modules: list[str]) -> None:
     _stop(clients, path)
 
 
-def _warm(modules: list[str]) -> None:
+def warm(modules: list[str]) -> None:
+    """Import ``modules``, each failure ignored (the chapter that needs it will say so), then
+    freeze what is alive: the imported modules, out of the collector's sight (see
+    :data:`cae_report.build.execute._FREEZE`). What the server does before it forks, and a
+    kernel started on its own after it starts."""
     import gc
     import importlib
-
-    import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
     for name in modules:
         try:
@@ -120,7 +124,7 @@ def _warm(modules: list[str]) -> None:
         except Exception:  # noqa: BLE001, S112 - the chapter that needs it will say so
             continue
     gc.collect()
-    gc.freeze()  # the imported modules: out of the collector's sight (see execute._FREEZE)
+    gc.freeze()
 
 
 def _fork_kernel(

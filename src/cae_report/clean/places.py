@@ -104,7 +104,7 @@ def _communes(ref: Reference) -> dict | None:
         columns = [
             ref.communes[c].tolist() for c in ("code", "name", "department", "postcodes", "kind")
         ]
-        keys = _keys(ref.communes["name"])
+        keys = [_commune_key(name) for name in ref.communes["name"]]  # 37 000 names
         cached = (ref.communes, _index(zip(*columns, keys, strict=True)))
         _INDEXES.clear()  # one list of communes at a time (the project's)
         _INDEXES[id(ref.communes)] = cached
@@ -117,11 +117,6 @@ def _commune_names(ref: Reference) -> dict:
 
 
 _FULL = {"st": "saint", "ste": "sainte", "mt": "mont"}
-
-
-def _keys(names: pd.Series) -> list[str]:
-    """:func:`_commune_key` of the official list's 37 000 names."""
-    return [_commune_key(name) for name in names]
 
 
 def _commune_key(name: str) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 
 import plotly.io as pio
 
+from cae_report.report.charts import mpl
 from cae_report.report.charts.chart import Chart
 from cae_report.report.mime import PLOTLY_CONFIG, PLOTLY_MIME, SVG_MIME, with_plotly_html
 
@@ -46,8 +47,6 @@ def plotly_figure(chart: Chart) -> dict[str, Any]:
 
 def chart_bundle(chart: Chart) -> dict[str, Any]:
     """The MIME bundle of one notebook output (see the module docstring)."""
-    from cae_report.report.charts import mpl
-
     return {
         PLOTLY_MIME: plotly_figure(chart),
         SVG_MIME: mpl.svg(chart.mpl),
