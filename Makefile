@@ -21,7 +21,14 @@ $(STAMP): pyproject.toml requirements.lock
 	@if [ "$(GIT_FILTER)" = yes ]; then $(MAKE) --no-print-directory git-filter; fi
 	touch $(STAMP)
 
-install: $(STAMP)
+## The same kernel in this environment too: inside it (Quarto, JupyterLab and the tests run this
+## environment's Python) it comes before the user's one, which may be another checkout's.
+ENV_KERNEL := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
+$(ENV_KERNEL): $(STAMP)
+	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
+	  --display-name "Python (cae-report)" >/dev/null
+
+install: $(STAMP) $(ENV_KERNEL)
 
 ## The kernel « Python (cae-report) » for every Jupyter of this user (JupyterLab, VS Code, a
 ## system Jupyter): a user-level kernelspec that runs this environment's Python. The build

@@ -190,9 +190,16 @@ def test_public_mode_honours_a_group_umask(tmp_path, monkeypatch):
 # ---------------------------------------------------------------- swaps and killed builds
 
 
-def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(built_2016):
+@pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
+def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(
+    built_2016, signum, tmp_path, monkeypatch
+):
+    """Killed with its process group (a CI timeout) or interrupted from the terminal (Ctrl-C
+    reaches the whole group): the report in place is unchanged, and what the build could not
+    remove goes at the next build."""
     root, out, _ = built_2016
     before = digest(out)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the fork server's folder goes
     env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
     proc = subprocess.Popen(
         [sys.executable, "-m", "cae_report.cli", "build", "--year", "2016", "--engine", "pandoc"]
@@ -208,15 +215,26 @@ def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(built_201
         if "executing" in line:
             break
     time.sleep(0.5)
-    os.killpg(proc.pid, signal.SIGKILL)
+    os.killpg(proc.pid, signum)
+    rest = proc.stderr.read()
     proc.wait()
     proc.stderr.close()
     left = sorted(p.name for p in (root / "_build").glob(".tmp-*"))
     assert left  # what a killed build leaves
     assert digest(out) == before
+    servers = list(tmp_path.glob("cae-forks-*"))
+    if signum == signal.SIGINT:  # said in one line, and the fork server removed its folder
+        assert proc.returncode == 130 and "Traceback" not in rest
+        assert rest.strip().splitlines()[-1] == (
+            "cae-report: interrupted; the reports in place are unchanged"
+        )
+        assert servers == []
+    else:
+        assert len(servers) == 1  # with its kernels' folders: no process was left to remove it
     again = build(root)
     assert "left by an interrupted build" in again.stderr and "up to date" in again.stderr
     assert not list((root / "_build").glob(".tmp-*"))
+    assert not list(tmp_path.glob("cae-forks-*"))
     assert digest(out) == before
 
 

@@ -135,6 +135,38 @@ def test_the_kernel_for_any_jupyter_runs_this_environment(tmp_path):
     assert "ipykernel_launcher" in spec["argv"] and "{connection_file}" in spec["argv"]
 
 
+@pytest.mark.skipif(not (BIN / "python").exists(), reason="run `make install` first")
+def test_inside_this_environment_its_own_kernel_comes_before_another_checkouts(tmp_path):
+    """The user's « Python (cae-report) » is the last checkout's that ran `make kernel`, which
+    may be gone: Quarto, JupyterLab and the tests run this environment's Python, which finds
+    the environment's own kernel first."""
+    foreign = tmp_path / "kernels" / "cae-report"
+    foreign.mkdir(parents=True)
+    spec = {
+        "argv": [
+            "/elsewhere/.venv/bin/python",
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+        ],
+        "display_name": "Python (cae-report)",
+        "language": "python",
+    }
+    (foreign / "kernel.json").write_text(json.dumps(spec))
+    code = (
+        "from jupyter_client.kernelspec import KernelSpecManager as M;"
+        "print(M().get_kernel_spec('cae-report').argv[0])"
+    )
+    env = {**os.environ, "JUPYTER_DATA_DIR": str(tmp_path)}
+    env.pop("JUPYTER_PATH", None)
+    env.pop("JUPYTER_PREFER_ENV_PATH", None)
+    proc = subprocess.run(
+        [str(BIN / "python"), "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert Path(proc.stdout.strip()).resolve() == (BIN / "python").resolve()
+
+
 @pytest.mark.parametrize(
     "imports",
     [

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ from pathlib import Path
 import nbformat
 
 from cae_report.build.execute import ChapterKernel
-from cae_report.build.forkserver import ForkServer
+from cae_report.build.forkserver import OWNER, PREFIX, ForkServer, remove_stale
 
 PROBE = (
     "import os, sys, json\n"
@@ -127,3 +128,30 @@ def test_the_server_and_its_kernels_end_with_a_killed_build(tmp_path):
         build.wait()
     assert gone(server) and gone(kernel)
     assert not Path(folder).exists()  # the kernels' folders were in it
+
+
+def test_the_folders_of_killed_servers_are_removed_and_no_other(tmp_path, monkeypatch):
+    """A build killed with its process group (a CI timeout) leaves its server's folder: the next
+    build removes it, and leaves every live server's folder and one being made alone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed, live = ForkServer(["fractions"], dict(os.environ)), ForkServer([], dict(os.environ))
+    try:
+        killed.process.kill()
+        killed.process.wait()
+        assert killed.folder.exists()  # a SIGKILLed server cannot remove it
+        made, left = tmp_path / f"{PREFIX}made", tmp_path / f"{PREFIX}left"
+        made.mkdir()
+        left.mkdir()
+        os.utime(left, (time.time() - 3600, time.time() - 3600))
+        reused = tmp_path / f"{PREFIX}reused"  # its pid now another process's (this one)
+        reused.mkdir()
+        (reused / OWNER).write_text(str(os.getpid()))
+        other = tmp_path / "cae-kernel-x"
+        other.mkdir()
+        removed = remove_stale()
+        assert sorted(removed) == sorted([killed.folder, left, reused])
+        assert live.folder.exists() and made.exists() and other.exists()
+        assert live.alive
+    finally:
+        live.close()
+        killed.close()

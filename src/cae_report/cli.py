@@ -12,9 +12,16 @@ import sys
 from pathlib import Path
 
 from cae_report import __version__, config
-from cae_report.errors import EXIT_FAILED, EXIT_INVALID, EXIT_OK, EXIT_USAGE, DataError
+from cae_report.errors import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_INVALID,
+    EXIT_OK,
+    EXIT_USAGE,
+    DataError,
+)
 
-__all__ = ["EXIT_FAILED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_INVALID", "EXIT_OK", "EXIT_USAGE", "main"]
 
 
 DESCRIPTION = """\
@@ -354,6 +361,9 @@ def _run(argv: list[str] | None) -> int:
 
         print(f"error: {machine_fault(exc) or exc}", file=sys.stderr)
         return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("cae-report: interrupted; the reports in place are unchanged", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

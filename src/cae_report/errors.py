@@ -17,6 +17,8 @@ EXIT_INVALID = 2
 """The data are invalid: every problem is listed with its file, line and column."""
 EXIT_USAGE = 64
 """The command line is wrong (unknown option, not a year, outside a project): BSD's EX_USAGE."""
+EXIT_INTERRUPTED = 130
+"""Interrupted (Ctrl-C): the shells' code for a command ended by SIGINT."""
 
 
 @dataclass(frozen=True)

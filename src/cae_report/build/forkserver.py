@@ -38,6 +38,11 @@ MAX_FDS = 3
 """The client's standard streams, handed to the kernel (its output goes to the build's log)."""
 POLL_S = 0.2
 """How often the server looks whether its parent (the build) is still there."""
+PREFIX = "cae-forks-"
+OWNER = "server.pid"
+"""In the server's folder: its process, to tell a live folder from one left by a killed one."""
+NEW_S = 60
+"""A folder without :data:`OWNER` younger than this is being made; older, it was left."""
 
 
 class ForkServer:
@@ -45,7 +50,7 @@ class ForkServer:
 
     def __init__(self, modules: list[str], env: dict[str, str]):
         # A private folder (0700) with a short path: a Unix socket's path is at most 107 bytes.
-        self.folder = Path(tempfile.mkdtemp(prefix="cae-forks-"))
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
         self.socket = self.folder / "forks.sock"
         self.log = self.folder / "forkserver.log"
         command = [sys.executable, "-m", __name__, "serve", str(self.socket), json.dumps(modules)]
@@ -53,6 +58,7 @@ class ForkServer:
             self.process = subprocess.Popen(  # noqa: S603 - our own Python and module
                 command, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=out
             )
+        (self.folder / OWNER).write_text(str(self.process.pid))
 
     def kernel_argv(self, argv: list[str]) -> list[str]:
         """The command jupyter_client runs instead of ``argv`` (``python -m ipykernel_launcher
@@ -76,6 +82,36 @@ class ForkServer:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
+def remove_stale(tmp: Path | None = None) -> list[Path]:
+    """Remove the folders of servers that could not remove their own: a build killed with its
+    process group (SIGKILL to all, as a CI timeout does) leaves its server's folder, kernels'
+    folders and all. Returns the folders removed."""
+    removed = []
+    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{PREFIX}*"):
+        if _stale(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _stale(folder: Path) -> bool:
+    try:
+        pid = int((folder / OWNER).read_text())
+    except FileNotFoundError:  # being made, or left by a server killed before it said its pid
+        try:
+            return time.time() - folder.stat().st_mtime > NEW_S
+        except OSError:
+            return False
+    except (OSError, ValueError):  # another user's (0700), or not one of ours
+        return False
+    if not _running(pid):
+        return True
+    try:  # a live process with that pid: the server, or another that took its pid
+        return str(folder).encode() not in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # no /proc here: the server's, then
+        return False
+
+
 # ---------------------------------------------------------------- the server
 
 
@@ -90,6 +126,9 @@ def serve(path: str, modules: list[str]) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(8)
+    # Ctrl-C reaches the whole process group: the build decides (it closes this server), and
+    # the kernels get it from the terminal as any kernel does.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
     warm(modules)
@@ -153,6 +192,7 @@ def _become_kernel(request: dict, fds: list[int]) -> None:
     status = 1
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)
@@ -247,6 +287,8 @@ def _running(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:  # another user's
+        return True
     return True
 
 

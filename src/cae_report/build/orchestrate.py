@@ -55,6 +55,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cae_report import config
+from cae_report.build import forkserver
 from cae_report.build.cache import Cache, current_umask
 from cae_report.build.digests import (
     chapter_paths,
@@ -439,27 +440,37 @@ class Run:
         self.kernel_dir: Path | None = None
         self.chapters_left = 0
         try:
-            if not self.use_cache:  # every chapter runs: the kernels start at once
-                try:
-                    self._start_workers(chapter_paths(self.root) * len(years))
-                except Exception:  # noqa: BLE001, S110 - started later, or the failure said then
-                    pass
-            for year in years:
-                try:
-                    planned = self.plan(year)
-                except Exception as exc:  # noqa: BLE001 - reported per year
-                    results[year] = BuildResult(year, False, 0.0, error=_describe(exc))
-                    continue
-                if isinstance(planned, BuildResult):
-                    results[year] = planned
-                else:
-                    plans.append(planned)
-            if plans:
-                self._build_plans(plans)
-        finally:
+            self._plan_and_build(years, results, plans)
             self._stop_workers()  # the kernels' threads finish the years they render
+        except KeyboardInterrupt:  # Ctrl-C: no waiting for the kernels (their threads are daemons)
+            self._abandon()
+            raise
+        except BaseException:
+            self._stop_workers()
+            raise
         results.update({p.year: p.result for p in plans if p.result is not None})
         return [results[year] for year in years]
+
+    def _plan_and_build(
+        self, years: list[int], results: dict[int, BuildResult], plans: list[YearPlan]
+    ) -> None:
+        if not self.use_cache:  # every chapter runs: the kernels start at once
+            try:
+                self._start_workers(chapter_paths(self.root) * len(years))
+            except Exception:  # noqa: BLE001, S110 - started later, or the failure said then
+                pass
+        for year in years:
+            try:
+                planned = self.plan(year)
+            except Exception as exc:  # noqa: BLE001 - reported per year
+                results[year] = BuildResult(year, False, 0.0, error=_describe(exc))
+                continue
+            if isinstance(planned, BuildResult):
+                results[year] = planned
+            else:
+                plans.append(planned)
+        if plans:
+            self._build_plans(plans)
 
     def _start_workers(self, sources: list[Path]) -> None:
         """Start ``jobs`` kernels (at most one per chapter to run), each in its thread, importing
@@ -505,6 +516,16 @@ class Run:
             task = self.tasks.get()
             if task is not None:
                 self._do(task, None)
+        if self.kernel_dir is not None:
+            shutil.rmtree(self.kernel_dir, ignore_errors=True)
+            self.kernel_dir = None
+
+    def _abandon(self) -> None:
+        """What an interrupted build does instead of waiting for its kernels: stop them (a
+        kernel started on its own ends when the build does). Its years' folders are left to the
+        next build to clean up (:func:`clean_stale`): a kernel's thread may be swapping one in."""
+        self.workers = []
+        self._close_forks()
         if self.kernel_dir is not None:
             shutil.rmtree(self.kernel_dir, ignore_errors=True)
             self.kernel_dir = None
@@ -805,12 +826,10 @@ class Run:
 def _fork_server(modules: list[str], env: dict[str, str]) -> Any:
     """A fork server for the run's kernels (:mod:`cae_report.build.forkserver`), or None where
     it cannot start (the kernels then start the usual way)."""
-    from cae_report.build.forkserver import ForkServer
-
     try:
         # One thread for numpy's BLAS: the kernels are forked from this process, and a thread
         # pool does not survive a fork (nor do these chapters' small tables need one).
-        return ForkServer(modules, {**env, "OPENBLAS_NUM_THREADS": "1"})
+        return forkserver.ForkServer(modules, {**env, "OPENBLAS_NUM_THREADS": "1"})
     except OSError:
         return None
 
@@ -845,6 +864,7 @@ def build_years(
         build_root.mkdir(parents=True, exist_ok=True)
         for line in clean_stale(build_root):
             log("build", line)
+        forkserver.remove_stale()
         requested, engine = engine, resolve_engine(engine)
         if requested == "auto":
             found = shutil.which("quarto")
