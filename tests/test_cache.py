@@ -15,6 +15,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -192,13 +193,14 @@ def test_public_mode_honours_a_group_umask(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGINT], ids=["killed", "ctrl-c"])
 def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(
-    built_2016, signum, tmp_path, monkeypatch
+    built_2016, signum, monkeypatch
 ):
     """Killed with its process group (a CI timeout) or interrupted from the terminal (Ctrl-C
     reaches the whole group): the report in place is unchanged, and what the build could not
     remove goes at the next build."""
     root, out, _ = built_2016
     before = digest(out)
+    tmp_path = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))  # short: the sockets fit in it
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # where the fork server's folder goes
     env = {**os.environ, "CAE_REPORT_ROOT": str(root)}
     proc = subprocess.Popen(
@@ -236,6 +238,7 @@ def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(
     assert not list((root / "_build").glob(".tmp-*"))
     assert not list(tmp_path.glob("cae-forks-*"))
     assert digest(out) == before
+    tmp_path.rmdir()
 
 
 def test_swap_never_leaves_the_folder_absent(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,9 @@ import time
 from pathlib import Path
 
 import nbformat
+import pytest
 
+from cae_report.build import forkserver
 from cae_report.build.execute import ChapterKernel
 from cae_report.build.forkserver import OWNER, PREFIX, ForkServer, remove_stale
 
@@ -133,6 +136,7 @@ def test_the_server_and_its_kernels_end_with_a_killed_build(tmp_path):
 def test_the_folders_of_killed_servers_are_removed_and_no_other(tmp_path, monkeypatch):
     """A build killed with its process group (a CI timeout) leaves its server's folder: the next
     build removes it, and leaves every live server's folder and one being made alone."""
+    tmp_path = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))  # short: its sockets fit in it
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     killed, live = ForkServer(["fractions"], dict(os.environ)), ForkServer([], dict(os.environ))
     try:
@@ -148,10 +152,41 @@ def test_the_folders_of_killed_servers_are_removed_and_no_other(tmp_path, monkey
         (reused / OWNER).write_text(str(os.getpid()))
         other = tmp_path / "cae-kernel-x"
         other.mkdir()
+        assert killed.folder.parent == tmp_path
         removed = remove_stale()
-        assert sorted(removed) == sorted([killed.folder, left, reused])
+        assert sorted(p for p in removed if p.parent == tmp_path) == sorted(
+            [killed.folder, left, reused]
+        )
         assert live.folder.exists() and made.exists() and other.exists()
         assert live.alive
     finally:
         live.close()
         killed.close()
+        shutil.rmtree(tmp_path)
+
+
+def test_with_a_temporary_folder_too_long_for_unix_sockets_kernels_still_start(
+    tmp_path, monkeypatch
+):
+    """A Unix socket's path has at most 103 bytes: with a long TMPDIR the sockets go to /tmp,
+    and where no folder is short enough the kernel talks TCP on localhost."""
+    long = tmp_path / ("long-" * 12)
+    long.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long))
+    forks = ForkServer(["fractions"], dict(os.environ))
+    try:
+        assert forks.folder.parent == Path("/tmp")
+        with ChapterKernel(tmp_path, dict(os.environ), forks=forks) as kernel:
+            kernel.start()
+            assert probe(kernel, tmp_path)["ppid"] == forks.process.pid
+            assert kernel.attempts == 1 and kernel.unix_sockets
+    finally:
+        forks.close()
+    monkeypatch.setattr(forkserver, "SOCKET_PATH_MAX", 10)
+    with pytest.raises(OSError, match="no folder short enough"):
+        ForkServer([], dict(os.environ))
+    with ChapterKernel(tmp_path, dict(os.environ)) as kernel:
+        kernel.start()
+        assert probe(kernel, tmp_path)["warm"] is False
+        assert kernel.attempts == 1 and not kernel.unix_sockets
+        assert kernel.folder.parent == long

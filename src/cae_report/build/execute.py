@@ -29,12 +29,13 @@ import ast
 import json
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import nbformat
+
+from cae_report.build.forkserver import KERNEL_ROOM, socket_folder
 
 START_ATTEMPTS = 3
 START_TIMEOUT_S = 60
@@ -140,9 +141,10 @@ class ChapterKernel:
         self.forks = forks
         """A :class:`~cae_report.build.forkserver.ForkServer` to fork the kernel from, or None."""
         # 0700, short socket paths; in the fork server's folder when there is one, which the
-        # server removes even when the build is killed.
+        # server removes even when the build is killed. TCP on localhost where no folder is
+        # short enough for Unix sockets.
         within = forks.folder if forks is not None and forks.alive else None
-        self.folder = Path(tempfile.mkdtemp(prefix="cae-kernel-", dir=within))
+        self.folder, self.unix_sockets = socket_folder("cae-kernel-", KERNEL_ROOM, within)
         self.log_path = self.folder / "kernel.log"
         self.km: Any = None
         self.kc: Any = None
@@ -205,8 +207,8 @@ class ChapterKernel:
         self.km = AsyncKernelManager(
             kernel_name=KERNEL_NAME,
             kernel_spec_manager=BuildKernelSpecs(),
-            transport="ipc",
-            ip=str(self.folder / f"k{attempt}"),
+            transport="ipc" if self.unix_sockets else "tcp",
+            ip=str(self.folder / f"k{attempt}") if self.unix_sockets else "127.0.0.1",
             connection_file=str(self.folder / f"kernel-{attempt}.json"),
         )
         boot = NotebookClient(

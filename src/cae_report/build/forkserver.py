@@ -43,14 +43,37 @@ OWNER = "server.pid"
 """In the server's folder: its process, to tell a live folder from one left by a killed one."""
 NEW_S = 60
 """A folder without :data:`OWNER` younger than this is being made; older, it was left."""
+SOCKET_PATH_MAX = 103
+"""The longest Unix socket path, in bytes: ``sun_path`` holds 108 bytes on Linux, 104 on macOS
+and the BSDs, with its final NUL. A long ``TMPDIR`` (a CI runner's, a test's) would exceed it."""
+KERNEL_ROOM = len("/cae-kernel-xxxxxxxx/k3-99")
+"""What a kernel's sockets add to the folder it is made in
+(:class:`~cae_report.build.execute.ChapterKernel`)."""
+
+
+def socket_folder(prefix: str, room: int, within: Path | None = None) -> tuple[Path, bool]:
+    """A private (0700) folder for Unix sockets whose paths are at most ``room`` bytes longer
+    than it: in ``within``, else the temporary folder, else ``/tmp``, the first where they
+    fit. Returns the folder and whether they fit (if not, the caller uses TCP on localhost)."""
+    bases = [str(b) for b in (within, tempfile.gettempdir(), "/tmp") if b is not None]  # noqa: S108
+    for base in bases:
+        longest = os.path.join(base, f"{prefix}xxxxxxxx")
+        if len(os.fsencode(longest)) + room <= SOCKET_PATH_MAX and os.path.isdir(base):
+            return Path(tempfile.mkdtemp(prefix=prefix, dir=base)), True
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=bases[0])), False
 
 
 class ForkServer:
     """The build's side: start the server, give the kernels' command, stop it."""
 
     def __init__(self, modules: list[str], env: dict[str, str]):
-        # A private folder (0700) with a short path: a Unix socket's path is at most 107 bytes.
-        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX))
+        # Room for its socket and for its kernels' (their folders are made in it).
+        self.folder, fits = socket_folder(PREFIX, len("/forks.sock") + KERNEL_ROOM)
+        if not fits:
+            shutil.rmtree(self.folder)
+            raise OSError(
+                f"no folder short enough for a Unix socket (TMPDIR {tempfile.gettempdir()})"
+            )
         self.socket = self.folder / "forks.sock"
         self.log = self.folder / "forkserver.log"
         command = [sys.executable, "-m", __name__, "serve", str(self.socket), json.dumps(modules)]
@@ -87,10 +110,11 @@ def remove_stale(tmp: Path | None = None) -> list[Path]:
     process group (SIGKILL to all, as a CI timeout does) leaves its server's folder, kernels'
     folders and all. Returns the folders removed."""
     removed = []
-    for folder in Path(tmp or tempfile.gettempdir()).glob(f"{PREFIX}*"):
-        if _stale(folder):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
+    for base in dict.fromkeys([tmp or tempfile.gettempdir(), "/tmp"]):  # noqa: S108 - see socket_folder
+        for folder in Path(base).glob(f"{PREFIX}*"):
+            if _stale(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
     return removed
 
 
