@@ -201,6 +201,18 @@ def test_a_kernel_that_never_starts_is_named_after_bounded_attempts(tmp_path, mo
     assert "ipykernel_launcher" in message and "no kernel here" in message
 
 
+def test_a_kernel_that_ends_while_it_warms_up_is_said_at_once(tmp_path):
+    """A build whose year fails stops its kernels, one of which may still be importing: its
+    thread learns it at once instead of waiting a minute for an answer."""
+    with ChapterKernel(tmp_path, dict(os.environ)) as k:
+        k.start()
+        killer = threading.Timer(0.3, k.km.provisioner.process.kill)
+        killer.start()
+        with pytest.raises(RuntimeError, match="the kernel ended before it answered"):
+            k._silent("import time; time.sleep(600)")
+        killer.join()
+
+
 def test_the_kernel_imports_only_what_the_chapters_import(tmp_path):
     source = notebook(
         tmp_path / "e.ipynb",

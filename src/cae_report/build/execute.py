@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import ast
 import json
+import queue
 import shutil
 import sys
 import time
@@ -39,6 +40,8 @@ from cae_report.build.forkserver import KERNEL_ROOM, socket_folder
 
 START_ATTEMPTS = 3
 START_TIMEOUT_S = 60
+REPLY_POLL_S = 0.2
+"""How often a kernel that has not answered yet is checked for being still there."""
 KERNEL_NAME = "python3"
 KERNEL_ARGV = [
     sys.executable,
@@ -275,13 +278,18 @@ class ChapterKernel:
         """Run ``code`` in the kernel, outside any notebook (no output, no execution count)."""
         from jupyter_core.utils import ensure_async, run_sync
 
-        kc = self.kc
+        kc, km = self.kc, self.km
 
         async def reply() -> dict[str, Any]:
             msg_id = kc.execute(code, silent=True, store_history=False)
             deadline = time.monotonic() + START_TIMEOUT_S * 5
             while time.monotonic() < deadline:
-                msg = await ensure_async(kc.get_shell_msg(timeout=START_TIMEOUT_S))
+                try:
+                    msg = await ensure_async(kc.get_shell_msg(timeout=REPLY_POLL_S))
+                except queue.Empty:  # a kernel stopped meanwhile (its year failed) never answers
+                    if not await ensure_async(km.is_alive()):
+                        raise RuntimeError("the kernel ended before it answered") from None
+                    continue
                 if msg["parent_header"].get("msg_id") == msg_id:
                     return msg["content"]
             raise TimeoutError("the kernel did not answer")
