@@ -33,6 +33,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -344,15 +345,23 @@ def render(
         notebooks = stage_project(
             merged, Path(root), config, stage / "project", internal_mark, data_dir
         )
-        html = _quarto_render(executable, notebooks["html"], "html")
-        shutil.move(str(html), out_html)
+        # Both formats at once, each in its own copy of the project: a render writes the
+        # project's .quarto/ folder, which two renders of one project would share.
+        typst_project = stage / "project-typst"
+        shutil.copytree(stage / "project", typst_project)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            html = pool.submit(_quarto_render, executable, notebooks["html"], "html")
+            typst = typst_project / notebooks["typst"].name
+            pdf = pool.submit(_quarto_render, executable, typst, "typst", keep=keep_stage)
+            html_file, pdf_file = html.result(), pdf.result()
+        shutil.move(str(html_file), out_html)
         html_page.finish(out_html)
-        pdf = _quarto_render(executable, notebooks["typst"], "typst", keep=keep_stage)
-        shutil.move(str(pdf), out_pdf)
+        shutil.move(str(pdf_file), out_pdf)
     finally:
         if keep_stage:
             target = Path(tmp) / "quarto"
             shutil.rmtree(target, ignore_errors=True)
-            shutil.move(str(stage / "project"), target)
+            kept = stage / "project-typst"
+            shutil.move(str(kept if kept.is_dir() else stage / "project"), target)
         shutil.rmtree(stage, ignore_errors=True)
     return {"html": out_html, "pdf": out_pdf}
