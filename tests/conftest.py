@@ -268,6 +268,36 @@ def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def cli_here(
+    root: Path, *args: str, env: dict[str, str] | None = None, drop: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
+    """``cae-report ARGS`` run by :func:`cae_report.cli.main` in this process, in ``root`` with
+    ``env`` added and ``drop`` removed: what the command does (the same function, exit code and
+    messages) without a new interpreter importing pandas and pandera each time. For what
+    concerns the data; the command as a process is tested in tests/test_cli.py."""
+    from contextlib import redirect_stderr, redirect_stdout
+    from io import StringIO
+    from unittest import mock
+
+    from cae_report.cli import main
+
+    out, err = StringIO(), StringIO()
+    environment = {**os.environ, "CAE_REPORT_ROOT": str(root), **(env or {})}
+    for name in drop:
+        environment.pop(name, None)
+    cwd = os.getcwd()
+    with mock.patch.dict(os.environ, environment, clear=True), redirect_stdout(out):
+        with redirect_stderr(err):
+            os.chdir(root)
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse's usage errors, as the process exits
+                code = exc.code
+            finally:
+                os.chdir(cwd)
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
 @pytest.fixture(scope="session")
 def built_2016(tmp_path_factory):
     """2016 built with the pandoc engine in a copy of the project (made once for the run, each

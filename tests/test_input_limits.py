@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, RAW, REFERENCE
+from conftest import PROJECT, RAW, REFERENCE, cli_here
 
 from cae_report import config
 from cae_report.cli import EXIT_INVALID, EXIT_USAGE, year_text
@@ -36,15 +36,10 @@ def project(tmp_path: Path) -> Path:
 
 
 def check(root: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "CAE_REPORT_ROOT": str(root), **(env or {})}
-    environment.pop(LIMIT_ENV, None) if LIMIT_ENV not in (env or {}) else None
-    return subprocess.run(
-        [sys.executable, "-m", "cae_report.cli", "check", *(args or ("--year", "2016"))],
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=root,
-    )
+    """``cae-report check`` (2016 unless ``args`` say otherwise), with the default file limit
+    unless ``env`` sets one."""
+    drop = () if LIMIT_ENV in (env or {}) else (LIMIT_ENV,)
+    return cli_here(root, "check", *(args or ("--year", "2016")), env=env, drop=drop)
 
 
 def refused(proc: subprocess.CompletedProcess, where: str, *words: str) -> None:
