@@ -158,18 +158,47 @@ local function each_row(tbl, visit)
   end
 end
 
-local function long_values(tbl)
+-- A run of more than LONG_WORD bytes with no space, hyphen or slash: the only text in which
+-- breakable_word changes anything (a character is one byte or more).
+local LONG_RUN = string.rep("[^%s%-/]", LONG_WORD + 1)
+
+-- The text of every cell, row by row in each_row's order: what the width and height
+-- estimates read (each cell's contents read once, not once per estimate).
+local function cell_texts(tbl)
+  local texts = {}
   each_row(tbl, function(row)
+    local row_texts = {}
+    for i, cell in ipairs(row.cells) do
+      row_texts[i] = stringify(cell.contents)
+    end
+    texts[#texts + 1] = row_texts
+  end)
+  return texts
+end
+
+-- Cuts the values longer than MAX_CELL and breaks the long words; returns the cells' texts
+-- after that (as cell_texts).
+local function long_values(tbl)
+  local texts = {}
+  each_row(tbl, function(row)
+    local row_texts = {}
     for i, cell in ipairs(row.cells) do
       local text = stringify(cell.contents)
+      local changed = false
       if (utf8.len(text) or #text) > MAX_CELL then
         cell = cut_cell(cell)
+        changed = true
       end
-      cell.contents = map_str(cell.contents, breakable_word)
+      if changed or text:find(LONG_RUN) then
+        cell.contents = map_str(cell.contents, breakable_word)
+        changed = true
+      end
       row.cells[i] = cell
+      row_texts[i] = changed and stringify(cell.contents) or text
     end
+    texts[#texts + 1] = row_texts
   end)
-  return tbl
+  return texts
 end
 
 -- Characters that Typst cannot show (Typst). The PDF is compiled with Typst's embedded
@@ -249,6 +278,9 @@ local function supported(code)
 end
 
 local function showable(text)
+  if not text:find("[\128-\255]") then -- ASCII: every font shows it
+    return nil
+  end
   local changed = false
   local parts = {}
   for _, code in utf8.codes(text) do
@@ -319,16 +351,15 @@ end
 local LINE_CHARS = 100 -- characters of table text on one A4 line (about 9 pt)
 local SHORT_COLUMN = 18
 
-local function column_metrics(tbl)
+local function column_metrics(tbl, texts)
   local columns = {}
   for i = 1, #tbl.colspecs do
     columns[i] = { natural = 1, word = 1, total = 0, count = 0 }
   end
-  each_row(tbl, function(row)
-    for i, cell in ipairs(row.cells) do
+  for _, row_texts in ipairs(texts) do
+    for i, text in ipairs(row_texts) do
       local column = columns[i]
       if column then
-        local text = stringify(cell.contents)
         local length = utf8.len(text) or #text
         column.natural = math.max(column.natural, math.min(length, 60))
         column.total = column.total + length
@@ -341,7 +372,7 @@ local function column_metrics(tbl)
         end
       end
     end
-  end)
+  end
   return columns
 end
 
@@ -435,32 +466,29 @@ end
 -- estimated in lines of text.
 local KEEP_TOGETHER_LINES = 14
 
-local function estimated_lines(tbl, widths, scale)
+local function estimated_lines(tbl, texts, widths, scale)
   local ncols = #tbl.colspecs
-  local function row_lines(row)
+  local function row_lines(row_texts)
     local lines = 1
-    for i, cell in ipairs(row.cells) do
+    for i, text in ipairs(row_texts) do
       local share = widths and widths[i] or (1 / ncols)
       local chars = math.max(share * LINE_CHARS / scale - 2, 4)
-      local text = stringify(cell.contents)
       lines = math.max(lines, math.ceil((utf8.len(text) or #text) / chars))
     end
     return lines
   end
   local lines = 0
-  each_row(tbl, function(row)
-    lines = lines + row_lines(row)
-  end)
+  for _, row_texts in ipairs(texts) do
+    lines = lines + row_lines(row_texts)
+  end
   return lines
 end
 
 local function fit_tables(blocks)
   return blocks:walk({
     Table = function(tbl)
-      if is_typst then
-        tbl = long_values(tbl)
-      end
-      local widths, total = text_widths(column_metrics(tbl))
+      local texts = is_typst and long_values(tbl) or cell_texts(tbl)
+      local widths, total = text_widths(column_metrics(tbl, texts))
       for i, colspec in ipairs(tbl.colspecs) do
         tbl.colspecs[i] = { colspec[1], widths and widths[i] or nil }
       end
@@ -474,7 +502,7 @@ local function fit_tables(blocks)
       end
       local scale = font_scale(total)
       local size = scale < 1 and (scale .. "em") or nil
-      local keep = estimated_lines(tbl, widths, scale) <= KEEP_TOGETHER_LINES
+      local keep = estimated_lines(tbl, texts, widths, scale) <= KEEP_TOGETHER_LINES
       if size == nil and not keep then
         return tbl
       end

@@ -15,6 +15,7 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -184,11 +185,36 @@ def _handle(entry: Any) -> Any:
     return Patch(facecolor=entry.color, hatch=hatch, label=entry.label)
 
 
+class _OneRendererSVG(FigureCanvasSVG):
+    """An SVG canvas on which the constrained layout and the drawing use the one renderer.
+
+    ``savefig`` lays a figure out in a draw of its own, on a renderer made for it, then draws
+    on another: every text is measured twice, and the layout's draw is done for nothing.
+    Printed here, the layout is done in the drawing, and ``Figure._get_renderer`` asks the
+    canvas for its renderer, so each text is measured once. Same bytes, a third less time."""
+
+    renderer: Any = None
+
+    def get_renderer(self) -> Any:
+        return self.renderer
+
+
 def svg(fig: Figure) -> str:
     """The figure as SVG text: fixed ids, no date, text as text, scalable to its container."""
     buf = io.StringIO()
     with _style():
-        fig.savefig(buf, format="svg", metadata={"Date": None})
+        canvas, agg = _OneRendererSVG(fig), fig.canvas
+
+        def draw(renderer: Any) -> None:
+            canvas.renderer = renderer
+            Figure.draw(fig, renderer)
+
+        fig.draw = draw  # the renderer print_svg makes, known before the layout asks for it
+        try:
+            canvas.print_svg(buf, metadata={"Date": None})
+        finally:
+            del fig.draw
+            fig.set_canvas(agg)
     text = buf.getvalue()
     text = text.replace(
         f"font-family: '{STATIC_FONT}'", f"font-family: '{STATIC_FONT}', {STATIC_FONT_FALLBACK}"
