@@ -38,6 +38,9 @@ MAX_FDS = 3
 """The client's standard streams, handed to the kernel (its output goes to the build's log)."""
 POLL_S = 0.2
 """How often the server looks whether its parent (the build) is still there."""
+KERNEL_MODULES = ("ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "sqlite3")
+"""What a kernel imports as it initializes (its shell, its debugger, its history): 0.2 s of
+each forked kernel's start when the server has not imported them."""
 PREFIX = "cae-forks-"
 OWNER = "server.pid"
 """In the server's folder: its process, to tell a live folder from one left by a killed one."""
@@ -155,7 +158,7 @@ def serve(path: str, modules: list[str]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     import ipykernel.kernelapp  # noqa: F401 - what every kernel imports first
 
-    warm(modules)
+    warm([*KERNEL_MODULES, *modules])
     clients: dict[socket.socket, int] = {}
     signal.signal(signal.SIGTERM, lambda *_: _stop(clients, path))
     while os.getppid() == parent:
