@@ -587,13 +587,13 @@ class Run:
     ) -> dict[int, Prepared | DataError]:
         """Prepare every year the plans need, once; write the manifest the kernels read.
         A year whose data are invalid fails its plan here, before any chapter is queued."""
-        from cae_report.build.prepare import prepare_for_build, write_manifest
+        from cae_report.build.prepare import PREPARING, prepare_for_build, write_manifest
         from cae_report.publish.assemble import check_written_chapters
 
         wanted = [p for p in plans if p.result is None]
         if not wanted:
             return {}
-        _freeze_modules()
+        _freeze_modules(PREPARING)
         for plan in wanted:
             log(plan.year, "validating and cleaning the data")
         years = config.available_years(self.root)
@@ -834,13 +834,16 @@ def _fork_server(modules: list[str], env: dict[str, str]) -> Any:
         return None
 
 
-def _freeze_modules() -> None:
-    """Take what is alive now (the imported modules: pandas, pandera, the package) out of the
-    garbage collector's sight, as the kernels do (:data:`cae_report.build.execute._FREEZE`):
-    the full collections that preparing the years triggers went through all of it (0.8 s of
-    a cold build of 2016)."""
+def _freeze_modules(modules: tuple[str, ...]) -> None:
+    """Import ``modules``, then take what is alive (the imported modules: pandas, pandera, the
+    package) out of the garbage collector's sight, as the kernels do
+    (:data:`cae_report.build.execute._FREEZE`): the full collections that preparing the years
+    triggers went through all of it (0.8 s of a cold build of 2016)."""
     import gc
+    import importlib
 
+    for name in modules:
+        importlib.import_module(name)
     gc.collect()
     gc.freeze()
 

@@ -56,6 +56,16 @@ class Prepared:
         return self.raw.complete
 
 
+PREPARING = (
+    "pandas",
+    "pandera.pandas",
+    "cae_report.clean",
+    "cae_report.data.validate",
+    "cae_report.data.exports.derive",
+)
+"""What preparing a year imports (lazily, so that reading a prepared year does not): the build
+imports it before it freezes what is alive (``gc.freeze``), else the collector walks it."""
+
 _EARLIER = object()
 """``previous`` of :func:`prepare` when not given: the previous year is prepared for it."""
 

@@ -112,3 +112,16 @@ def fold(text: object) -> str:
     """Accent-, case- and punctuation-insensitive form for comparing names."""
     plain_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", " ", plain_text.lower()).strip()
+
+
+def fold_all(texts: list) -> list[str]:
+    """:func:`fold` of each text, folded as one text (a long list, such as the official list of
+    communes, several times faster). NFKD decomposes character by character and a line break
+    stops the reordering of accents, so each line folds as the text alone; a list in which a
+    text holds a line break is folded text by text."""
+    joined = "\n".join(str(text) for text in texts)
+    if not texts or joined.count("\n") != len(texts) - 1:
+        return [fold(text) for text in texts]
+    plain_text = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
+    plain_text = re.sub(r"[^a-z0-9\n]+", " ", plain_text.lower())
+    return [line.strip() for line in plain_text.split("\n")]

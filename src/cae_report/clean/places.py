@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import defaultdict
 
 import pandas as pd
 
-from cae_report.clean.base import Anomaly, Context, Tables, fold
+from cae_report.clean.base import Anomaly, Context, Tables, fold, fold_all
 from cae_report.data.reference import Reference
 
 TYPO_CUTOFF = 0.85
@@ -82,18 +83,20 @@ _INDEXES: dict[int, tuple[pd.DataFrame, dict]] = {}
 
 def _index(rows) -> dict:
     """Folded commune names → rows, and postcode / département → folded names."""
-    by_name: dict[str, list[tuple]] = {}
-    by_postcode: dict[str, set[str]] = {}
-    by_department: dict[str, set[str]] = {}
+    by_name: defaultdict[str, list[tuple]] = defaultdict(list)
+    by_postcode: defaultdict[str, set[str]] = defaultdict(set)
+    by_department: defaultdict[str, set[str]] = defaultdict(set)
     for code, name, department, postcodes, kind, full in rows:
         codes = postcodes.split()
         bare = _without_article(full)
-        for key in (full,) if bare == full else (full, bare):
-            by_name.setdefault(key, []).append((code, name, department, codes, kind))
-            for pc in codes:
-                by_postcode.setdefault(pc, set()).add(key)
-            by_department.setdefault(department, set()).add(key)
-    return {"name": by_name, "postcode": by_postcode, "department": by_department}
+        keys = (full,) if bare == full else (full, bare)
+        row = (code, name, department, codes, kind)
+        for key in keys:
+            by_name[key].append(row)
+        for pc in codes:
+            by_postcode[pc].update(keys)
+        by_department[department].update(keys)
+    return {"name": dict(by_name), "postcode": dict(by_postcode), "department": dict(by_department)}
 
 
 def _communes(ref: Reference) -> dict | None:
@@ -104,7 +107,7 @@ def _communes(ref: Reference) -> dict | None:
         columns = [
             ref.communes[c].tolist() for c in ("code", "name", "department", "postcodes", "kind")
         ]
-        keys = [_commune_key(name) for name in ref.communes["name"]]  # 37 000 names
+        keys = _commune_keys(ref.communes["name"].tolist())  # 37 000 names
         cached = (ref.communes, _index(zip(*columns, keys, strict=True)))
         _INDEXES.clear()  # one list of communes at a time (the project's)
         _INDEXES[id(ref.communes)] = cached
@@ -122,6 +125,15 @@ _FULL = {"st": "saint", "ste": "sainte", "mt": "mont"}
 def _commune_key(name: str) -> str:
     """Folded, with the abbreviations of « Saint » and « Mont » spelled out."""
     return " ".join(_FULL.get(w, w) for w in fold(name).split())
+
+
+_ABBREVIATION = re.compile(r"(?<![a-z0-9])(st|ste|mt)(?![a-z0-9])")
+
+
+def _commune_keys(names: list[str]) -> list[str]:
+    """:func:`_commune_key` of each name, the list folded at once (:func:`fold_all`)."""
+    folded = "\n".join(fold_all(names))
+    return _ABBREVIATION.sub(lambda m: _FULL[m[1]], folded).split("\n") if names else []
 
 
 def _without_article(key: str) -> str:
