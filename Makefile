@@ -28,7 +28,11 @@ $(ENV_KERNEL): $(STAMP)
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
 	  --display-name "Python (cae-report)" >/dev/null
 
+## The package's bytecode, compiled ahead (only what changed): where PYTHONDONTWRITEBYTECODE is
+## set, as on some CI machines, every process would otherwise compile the modules it imports
+## again (a build starts several, the tests hundreds). An error is shown, never fatal here.
 install: $(STAMP) $(ENV_KERNEL)
+	-@$(BIN)/python -m compileall -q src
 
 ## The kernel « Python (cae-report) » for every Jupyter of this user (JupyterLab, VS Code, a
 ## system Jupyter): a user-level kernelspec that runs this environment's Python. The build

@@ -3,6 +3,7 @@ environment.yml (the conda route)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
@@ -133,6 +134,30 @@ def test_the_kernel_for_any_jupyter_runs_this_environment(tmp_path):
     assert spec["display_name"] == "Python (cae-report)"
     assert Path(spec["argv"][0]).resolve() == (BIN / "python").resolve()
     assert "ipykernel_launcher" in spec["argv"] and "{connection_file}" in spec["argv"]
+
+
+@pytest.mark.skipif(not (BIN / "python").exists(), reason="run `make install` first")
+def test_make_install_compiles_the_package_even_where_python_writes_no_bytecode(tmp_path):
+    """Every target runs `make install`: the package's modules are compiled once there, not
+    again by each process, also where PYTHONDONTWRITEBYTECODE is set."""
+    module = tmp_path / "src" / "pkg" / "mod.py"
+    module.parent.mkdir(parents=True)
+    module.write_text("VALUE = 1\n")
+    for name in ("pyproject.toml", "requirements.lock"):  # what the installed stamp is newer than
+        shutil.copy2(ROOT / name, tmp_path / name)
+    kernel = ROOT / ".venv" / "share" / "jupyter" / "kernels" / "cae-report" / "kernel.json"
+    installed = {"STAMP": str(ROOT / ".venv" / ".installed-stamp"), "ENV_KERNEL": str(kernel)}
+    proc = subprocess.run(
+        ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "install", f"BIN={BIN}"]
+        + [f"{name}={value}" for name, value in installed.items()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    compiled = Path(importlib.util.cache_from_source(str(module)))
+    assert compiled.is_file() and compiled.stat().st_mtime >= module.stat().st_mtime
 
 
 @pytest.mark.skipif(not (BIN / "python").exists(), reason="run `make install` first")
