@@ -526,3 +526,23 @@ def test_partial_year_cleans_without_anomalies_and_findings_have_their_columns()
     assert anomalies.empty and list(tables) == ["web_visits"]
     assert list(anomalies.columns) == COLUMNS
     assert COLUMNS[-2:] == ["finding", "status"]
+
+
+def test_folding_a_list_at_once_gives_each_name_its_own_fold():
+    """The official list of communes is folded as one text: the same keys as one by one, on
+    the whole list and on names whose accents, ligatures or breaks could cross a boundary."""
+    from conftest import REFERENCE
+
+    from cae_report.clean.base import fold, fold_all
+    from cae_report.clean.places import _commune_key, _commune_keys
+    from cae_report.data.reference import load_reference
+
+    communes = load_reference(REFERENCE).communes["name"].tolist()
+    assert len(communes) > 30000 and _commune_keys(communes) == [_commune_key(n) for n in communes]
+    odd = ["\u0301abc", "e\u0301", "x\u0301y", "ﬁn", "Œuvre", "ß", "İle", "²", "ST. ÉTIENNE"]
+    odd += ["Ste-Mt-St", " l’Île ", "a\u200bb", "", "12 rue", "\r\n", 7, "mts", "a\u2028b"]
+    assert fold_all(odd) == [fold(t) for t in odd]
+    assert _commune_keys(odd) == [_commune_key(t) for t in odd]
+    broken = ["Saint-\nÉtienne", "Mont\u00a0Dauphin"]  # a line break inside a name
+    assert fold_all(broken) == [fold(t) for t in broken] == ["saint etienne", "mont dauphin"]
+    assert fold_all([]) == [] and _commune_keys([]) == []

@@ -108,10 +108,15 @@ def plain(value):
     return value
 
 
+def _plain(text: str, keep: str = "") -> str:
+    """Accents dropped, lower case, every run of other characters (but ``keep``) one space."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(f"[^a-z0-9{keep}]+", " ", ascii_text.lower())
+
+
 def fold(text: object) -> str:
     """Accent-, case- and punctuation-insensitive form for comparing names."""
-    plain_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", " ", plain_text.lower()).strip()
+    return _plain(str(text)).strip()
 
 
 def fold_all(texts: list) -> list[str]:
@@ -122,6 +127,4 @@ def fold_all(texts: list) -> list[str]:
     joined = "\n".join(str(text) for text in texts)
     if not texts or joined.count("\n") != len(texts) - 1:
         return [fold(text) for text in texts]
-    plain_text = unicodedata.normalize("NFKD", joined).encode("ascii", "ignore").decode()
-    plain_text = re.sub(r"[^a-z0-9\n]+", " ", plain_text.lower())
-    return [line.strip() for line in plain_text.split("\n")]
+    return [line.strip() for line in _plain(joined, keep="\n").split("\n")]
