@@ -9,6 +9,7 @@ ENGINE ?= auto
 ## GIT_FILTER=no: leave the repository's Git configuration alone.
 GIT_FILTER ?= yes
 KERNEL     := cae-report
+KERNEL_SPEC = --name $(KERNEL) --display-name "Python (cae-report)"
 
 .PHONY: install system-deps report check batch test lint format clean-build benchmark nbval-refs \
 	lock lab git-filter kernel
@@ -25,8 +26,7 @@ $(STAMP): pyproject.toml requirements.lock
 ## environment's Python) it comes before the user's one, which may be another checkout's.
 ENV_KERNEL := $(VENV)/share/jupyter/kernels/$(KERNEL)/kernel.json
 $(ENV_KERNEL): $(STAMP)
-	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) \
-	  --display-name "Python (cae-report)" >/dev/null
+	$(BIN)/python -m ipykernel install --sys-prefix $(KERNEL_SPEC) >/dev/null
 
 ## The package's bytecode, compiled ahead (only what changed): where PYTHONDONTWRITEBYTECODE is
 ## set, as on some CI machines, every process would otherwise compile the modules it imports
@@ -38,8 +38,7 @@ install: $(STAMP) $(ENV_KERNEL)
 ## system Jupyter): a user-level kernelspec that runs this environment's Python. The build
 ## does not use it (it runs its own Python); `python3` stays the environment's own kernel.
 kernel:
-	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (cae-report)" \
-	  >/dev/null
+	$(BIN)/python -m ipykernel install --user $(KERNEL_SPEC) >/dev/null
 	@echo "kernel: « Python (cae-report) » installed for this user ($(abspath $(BIN))/python)"
 
 ## nbstripout as Git's filter for notebooks (.gitattributes): outputs and execution counts never
