@@ -802,6 +802,43 @@ def test_the_plotly_json_is_what_plotly_makes_of_it(all_charts):
         assert validated == json.loads(pio.to_json(chart.plotly_json, validate=False)), chart.name
 
 
+def test_the_charts_div_is_the_one_plotly_writes(all_charts):
+    """The HTML engines turn a chart's JSON into its ``<div>`` without importing plotly: the
+    text is the one ``plotly.io.to_html`` writes, for every chart and for JSON that plotly
+    escapes or rewrites (a closing script tag, NaN and infinities, sizes in pixels or from
+    the template, another server URL with the upload button off)."""
+    import plotly.io as pio
+
+    from cae_report.report import mime
+
+    hostile = [
+        {
+            "data": [{"type": "bar", "x": ["</script><b>é", "NaN"], "y": [1, float("nan")]}],
+            "layout": {"title": {"text": "a/b <i>Infinity</i>"}, "height": 420, "width": "90%"},
+        },
+        {
+            "data": [{"y": [float("inf"), -1e300, 0.1, None]}],
+            "layout": {"template": {"layout": {"width": 300, "height": 200.5}}},
+            "config": {**mime.PLOTLY_CONFIG, "plotlyServerURL": "https://example.org"},
+        },
+        {},
+    ]
+    figures = [
+        json.loads(json.dumps(charts.chart_bundle(c)[output.PLOTLY_MIME])) for c in all_charts
+    ]
+    for figure in figures + hostile:
+        config = dict(figure.get("config", mime.PLOTLY_CONFIG))
+        expected = pio.to_html(
+            {"data": figure.get("data", []), "layout": figure.get("layout", {})},
+            full_html=False,
+            include_plotlyjs=False,
+            div_id="plotly-fig-x",
+            config=config,
+            validate=False,
+        )
+        assert mime.plotly_div(figure, "plotly-fig-x") == expected
+
+
 # --- validation -------------------------------------------------------------------------------
 
 
