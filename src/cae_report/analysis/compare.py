@@ -37,9 +37,12 @@ FIGURES = {
 }
 
 
-def figures(tables: Mapping[str, pd.DataFrame]) -> dict[str, float | None]:
-    """Indicators, completed by the key figures stated in the text."""
-    values: dict[str, float | None] = dict(indicators.compute(tables))
+def figures(
+    tables: Mapping[str, pd.DataFrame], computed: Mapping[str, object] | None = None
+) -> dict[str, float | None]:
+    """Indicators, completed by the key figures stated in the text. ``computed``: the year's
+    :func:`~cae_report.analysis.indicators.compute`, when the caller already has it."""
+    values: dict = dict(indicators.compute(tables) if computed is None else computed)
     kf = tables.get("key_figures")
     if kf is not None:
         for name, value in zip(kf["indicator"], kf["value"], strict=True):

@@ -144,8 +144,11 @@ def year_values(tables: dict, previous_tables: dict | None = None) -> dict[str, 
     over stated figures, income-statement amounts, sociétariat, events."""
     from cae_report.analysis import budget, compare, indicators, societariat, statement
 
-    values: dict[str, Any] = dict(compare.figures(tables))
-    values.update(indicators.compute(tables, previous_tables))
+    # The indicators with the previous year's tables win over the key figures' fill-ins
+    # (as they are computed once, they also complete them).
+    computed = indicators.compute(tables, previous_tables)
+    values: dict[str, Any] = dict(compare.figures(tables, computed))
+    values.update(computed)
     values.update(statement.figures(tables.get("income_statement")))
     values.update(societariat.summary(tables.get("members"), tables.get("key_figures")))
     values.pop("members_end", None)
