@@ -131,6 +131,41 @@ def _reset_code(cwd: Path) -> str:
     )
 
 
+async def wait_for_ready(kc: Any, timeout: float) -> None:
+    """Wait until the kernel of client ``kc`` answers, as jupyter_client's ``wait_for_ready``
+    does, less its last step: that one waits for 0.2 s of silence on IOPub before it returns,
+    0.2 s of every kernel start (two per build, one per nbval notebook). Here what IOPub holds
+    then is dropped without waiting: nbclient takes only the messages about the cell it runs,
+    so a late one about this request never reaches an output either way. Works with the
+    blocking and the asynchronous clients."""
+    from jupyter_core.utils import ensure_async
+
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            msg = await ensure_async(kc.shell_channel.get_msg(timeout=1))
+        except queue.Empty:
+            msg = None
+        if msg is not None and msg["msg_type"] == "kernel_info_reply":
+            try:  # IOPub is connected once the request's status reaches it
+                await ensure_async(kc.iopub_channel.get_msg(timeout=0.2))
+            except queue.Empty:
+                pass
+            else:
+                kc._handle_kernel_info_reply(msg)  # the protocol version, as jupyter_client
+                break
+        if not await ensure_async(kc.is_alive()):
+            raise RuntimeError("the kernel ended before it answered kernel_info")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the kernel did not answer in {timeout:.0f} s")
+    while True:
+        try:
+            await ensure_async(kc.iopub_channel.get_msg(timeout=0))
+        except queue.Empty:
+            break
+
+
 class ChapterKernel:
     """One IPython kernel that executes chapters one after another (see the module docstring).
 
@@ -223,8 +258,12 @@ class ChapterKernel:
         # chapter would otherwise wait for.
         import papermill.execute  # noqa: F401
 
-        boot.start_new_kernel_client()
-        self.kc = boot.kc
+        from jupyter_core.utils import run_sync
+
+        self.kc = self.km.client()
+        self.kc.start_channels()
+        run_sync(wait_for_ready)(self.kc, START_TIMEOUT_S)
+        self.kc.allow_stdin = False
 
     def close(self) -> None:
         """Stop the kernel at once and remove its folder."""

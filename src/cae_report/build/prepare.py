@@ -14,11 +14,13 @@ Imports are lazy: a chapter that reads the build's result never imports the clea
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import pickle
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -149,6 +151,22 @@ def prepare_year(year: int, *, internal: bool = False, root: Path | None = None)
 # ---------------------------------------------------------------- the build's prepared results
 
 
+@contextmanager
+def _collector_paused():
+    """No garbage collection while the years are prepared: what preparing makes (tables, the
+    communes' index, 37 000 rows of tuples) lives on, so the collector's passes over it,
+    triggered again and again by the allocations, find nothing to free: a tenth of the
+    preparation's CPU (0.06 s of 0.6 s for 2013-2016), on the cold build's critical path.
+    What is garbage is collected after."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def prepare_for_build(
     years: list[int], root: Path, cache: Cache, *, internal: bool = False
 ) -> tuple[dict[str, Any], dict[int, Prepared | DataError]]:
@@ -156,9 +174,15 @@ def prepare_for_build(
 
     Returns the manifest (what :data:`PREPARED_ENV` points to, once written) and each year's
     result: its :class:`Prepared`, or the :class:`DataError` its data raise."""
+    with _collector_paused():
+        return _prepare_all(sorted(set(years)), root, cache, internal)
+
+
+def _prepare_all(
+    years: list[int], root: Path, cache: Cache, internal: bool
+) -> tuple[dict[str, Any], dict[int, Prepared | DataError]]:
     entries: dict[str, Any] = {}
     results: dict[int, Prepared | DataError] = {}
-    years = sorted(set(years))
     for year in years:
         key = digests.prepared_key(year, root, internal)
         hit = cache.get("prepared", key)
