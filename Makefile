@@ -48,7 +48,9 @@ kernel:
 ## so its name and display name are what Jupyter saves).
 NB_MACHINE_KEYS = $(foreach k,version codemirror_mode file_extension mimetype nbconvert_exporter \
   pygments_lexer,metadata.language_info.$(k))
-NBSTRIPOUT = '$(abspath $(BIN))/nbstripout' --keep-id --extra-keys '$(NB_MACHINE_KEYS)'
+## Through the package (src/cae_report/git_filter.py): 0.4 s a notebook instead of 2.3 s.
+NBSTRIPOUT = '$(abspath $(BIN))/python' -m cae_report.git_filter --keep-id \
+  --extra-keys '$(NB_MACHINE_KEYS)'
 ## A linked worktree shares its configuration with the main one: nothing is set there.
 git-filter:
 	@if ! git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \

@@ -147,9 +147,12 @@ def test_make_install_compiles_the_package_even_where_python_writes_no_bytecode(
         shutil.copy2(ROOT / name, tmp_path / name)
     kernel = ROOT / ".venv" / "share" / "jupyter" / "kernels" / "cae-report" / "kernel.json"
     installed = {"STAMP": str(ROOT / ".venv" / ".installed-stamp"), "ENV_KERNEL": str(kernel)}
+    # `-o STAMP`: this environment is never installed again from the copy (an edited
+    # pyproject.toml, newer than the stamp, would make pip point it at tmp_path).
     proc = subprocess.run(
         ["make", "--no-print-directory", "-f", str(ROOT / "Makefile"), "install", f"BIN={BIN}"]
-        + [f"{name}={value}" for name, value in installed.items()],
+        + [f"{name}={value}" for name, value in installed.items()]
+        + ["-o", installed["STAMP"]],
         cwd=tmp_path,
         capture_output=True,
         text=True,
