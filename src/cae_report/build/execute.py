@@ -226,6 +226,7 @@ class ChapterKernel:
     def _start_once(self, attempt: int) -> None:
         from jupyter_client import AsyncKernelManager
         from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+        from jupyter_core.utils import run_sync
         from nbclient import NotebookClient
 
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # the server's may be gone
@@ -257,8 +258,6 @@ class ChapterKernel:
         # While the kernel process starts: papermill (0.2 s to import), which the first
         # chapter would otherwise wait for.
         import papermill.execute  # noqa: F401
-
-        from jupyter_core.utils import run_sync
 
         self.kc = self.km.client()
         self.kc.start_channels()
