@@ -226,7 +226,7 @@ def test_a_killed_build_leaves_the_report_and_the_next_build_cleans_up(
     assert digest(out) == before
     servers = list(tmp_path.glob("cae-forks-*"))
     if signum == signal.SIGINT:  # said in one line, and the fork server removed its folder
-        assert proc.returncode == 130 and "Traceback" not in rest
+        assert proc.returncode == 130 and "Traceback" not in rest, (proc.returncode, rest)
         assert rest.strip().splitlines()[-1] == (
             "cae-report: interrupted; the reports in place are unchanged"
         )
