@@ -136,15 +136,15 @@ def package_versions() -> dict[str, str]:
 
 
 def quarto_version() -> str:
-    """``quarto --version``, or ``"unknown"`` when Quarto is not on PATH or fails."""
-    quarto = shutil.which("quarto")
-    if quarto is None:
-        return UNKNOWN
+    """Quarto's version (``1.7.34``, read by the engine's own ``quarto --version``), or
+    ``"unknown"`` when Quarto is not on PATH or fails."""
+    from cae_report.publish import RenderError, quarto_engine
+
     try:
-        proc = subprocess.run([quarto, "--version"], capture_output=True, text=True, timeout=60)
-    except (OSError, subprocess.SubprocessError):
+        version = quarto_engine.quarto_version(quarto_engine.quarto_executable())
+    except RenderError:
         return UNKNOWN
-    return proc.stdout.strip() if proc.returncode == 0 and proc.stdout.strip() else UNKNOWN
+    return ".".join(map(str, version))
 
 
 def engine_versions(engine: str) -> dict[str, str]:
