@@ -802,6 +802,33 @@ def test_the_plotly_json_is_what_plotly_makes_of_it(all_charts):
         assert validated == json.loads(pio.to_json(chart.plotly_json, validate=False)), chart.name
 
 
+def test_the_bundles_figure_is_what_plotlys_encoder_writes(all_charts):
+    """A kernel encodes a chart's JSON without plotly (:func:`output.json_safe`): the same
+    JSON as ``plotly.io.to_json`` for every chart and for the values plotly rewrites (numbers
+    that are not finite, numpy values, dates); what it cannot write is refused, naming it."""
+    import datetime
+
+    import plotly.io as pio
+
+    def plotlys(value):
+        return json.loads(pio.to_json(value, validate=False))
+
+    for chart in all_charts:
+        figure = output.plotly_figure(chart)
+        figure.pop("config")
+        assert json.dumps(figure) == json.dumps(plotlys(chart.plotly_json)), chart.name
+    odd = {
+        "x": [1.5, float("nan"), float("inf"), -float("inf"), np.float64(2.5), np.int64(3)],
+        "y": (np.array([1, 2]), np.bool_(True), True, None, "« a »", datetime.date(2016, 1, 2)),
+        "z": {"nested": [np.nan, 0]},
+    }
+    safe = output.json_safe(odd)
+    assert json.dumps(safe, allow_nan=False) == json.dumps(plotlys(odd), allow_nan=False)
+    assert type(safe["x"][4]) is float and type(safe["x"][5]) is int
+    with pytest.raises(TypeError, match="holds a set"):
+        output.json_safe({"x": {1, 2}})
+
+
 def test_the_charts_div_is_the_one_plotly_writes(all_charts):
     """The HTML engines turn a chart's JSON into its ``<div>`` without importing plotly: the
     text is the one ``plotly.io.to_html`` writes, for every chart and for JSON that plotly

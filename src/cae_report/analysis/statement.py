@@ -36,11 +36,21 @@ DEPARTMENT_PATTERN = r"\bdepartement\b"
 CICE_PATTERN = r"^cice\b"
 
 
-def _published_label(frame: pd.DataFrame, side: str, row_type: str, group: str = "") -> str:
-    rows = frame[(frame["side"] == side) & (frame["row_type"] == row_type)]
-    if group:
-        rows = rows[rows["group"].map(budget._group_code) == group]
-    return "" if rows.empty else str(rows["label"].iloc[0])
+Labels = dict[tuple[str, str, str], str]
+
+
+def _published_labels(frame: pd.DataFrame) -> Labels:
+    """The first published label of each side, row type and group, and (group ``""``) of
+    each side and row type whatever the group: read once, in one pass over the rows, for
+    the twenty or so labels a statement looks up (a pandas filter each took most of its
+    time)."""
+    labels: Labels = {}
+    for side, row_type, group, label in zip(
+        frame["side"], frame["row_type"], frame["group"], frame["label"], strict=True
+    ):
+        labels.setdefault((side, row_type, budget._group_code(group)), str(label))
+        labels.setdefault((side, row_type, ""), str(label))
+    return labels
 
 
 def _row(side, kind, group="", label="", actual=math.nan, budget_=math.nan) -> dict:
@@ -58,31 +68,40 @@ def _row(side, kind, group="", label="", actual=math.nan, budget_=math.nan) -> d
     }
 
 
-def _operating(frame: pd.DataFrame, side: str, groups: tuple[str, ...]) -> list[dict]:
-    """Heading, lines and subtotal of every group of ``side`` that has lines."""
-    detail, sums = budget.lines(frame), budget.groups(frame).set_index("group")
+def _operating(
+    frame: pd.DataFrame, side: str, groups: tuple[str, ...], labels: Labels
+) -> list[dict]:
+    """Heading, lines and subtotal of every group of ``side`` that has lines (one pass over
+    the lines, not a pandas filter per group)."""
+    detail, sums = budget.lines(frame), budget.groups(frame)
+    parts: dict[str, list[tuple[str, float, float]]] = {}
+    for group, label, actual, budget_ in zip(
+        detail["group"], detail["label"], detail["actual"], detail["budget"], strict=True
+    ):
+        parts.setdefault(group, []).append((label, actual, budget_))
+    subtotals = dict(
+        zip(sums["group"], zip(sums["actual"], sums["budget"], strict=True), strict=True)
+    )
     rows = []
     for group in groups:
-        part = detail[detail["group"] == group]
-        if part.empty:
+        part = parts.get(group)
+        if not part:
             continue
         rows.append(_row(side, "group", group))
-        rows += [_row(side, "line", group, r.label, r.actual, r.budget) for r in part.itertuples()]
-        label = _published_label(frame, side, "subtotal", group)
-        rows.append(_row(side, "subtotal", group, label, *sums.loc[group, ["actual", "budget"]]))
+        rows += [_row(side, "line", group, *line) for line in part]
+        label = labels.get((side, "subtotal", group), "")
+        rows.append(_row(side, "subtotal", group, label, *subtotals[group]))
     return rows
 
 
-def _below(frame: pd.DataFrame, side: str) -> list[dict]:
-    other = budget.non_operating(frame)
+def _below(other: pd.DataFrame, side: str) -> list[dict]:
+    """The rows below the operating result of ``side`` (``other``: the non-operating rows)."""
     other = other[other["side"] == side]
     return [_row(side, "below", NON_OPERATING, r.label, r.actual) for r in other.itertuples()]
 
 
-def _closing(frame: pd.DataFrame, side: str, kind: str, actual, budget_=math.nan) -> dict:
-    return _row(
-        side, kind, label=_published_label(frame, side, kind), actual=actual, budget_=budget_
-    )
+def _closing(labels: Labels, side: str, kind: str, actual, budget_=math.nan) -> dict:
+    return _row(side, kind, label=labels.get((side, kind, ""), ""), actual=actual, budget_=budget_)
 
 
 def rows(income_statement: pd.DataFrame | None) -> pd.DataFrame:
@@ -91,21 +110,23 @@ def rows(income_statement: pd.DataFrame | None) -> pd.DataFrame:
     if frame.empty or budget.lines(frame).empty:
         return pd.DataFrame(columns=ROW_COLUMNS)
     totals = budget.totals(frame)
-    below = budget.non_operating(frame).groupby("side")["actual"].sum()
+    other = budget.non_operating(frame)
+    below = other.groupby("side")["actual"].sum()
     result = budget.net_result(frame)
     charges, products = totals["charges_actual"], totals["products_actual"]
-    out = _operating(frame, "charges", CHARGE_GROUPS)
-    out.append(_closing(frame, "charges", "total", charges, totals["charges_budget"]))
-    out += _below(frame, "charges")
-    out.append(_closing(frame, "charges", "result", result))
+    labels = _published_labels(frame)
+    out = _operating(frame, "charges", CHARGE_GROUPS, labels)
+    out.append(_closing(labels, "charges", "total", charges, totals["charges_budget"]))
+    out += _below(other, "charges")
+    out.append(_closing(labels, "charges", "result", result))
     grand = charges + below.get("charges", 0.0) + result
-    out.append(_closing(frame, "charges", "grand_total", grand))
-    out += _operating(frame, "products", PRODUCT_GROUPS)
-    out.append(_closing(frame, "products", "total", products, totals["products_budget"]))
+    out.append(_closing(labels, "charges", "grand_total", grand))
+    out += _operating(frame, "products", PRODUCT_GROUPS, labels)
+    out.append(_closing(labels, "products", "total", products, totals["products_budget"]))
     surplus = (totals["operating_surplus_actual"], totals["operating_surplus_budget"])
-    out.append(_closing(frame, "products", "operating_surplus", *surplus))
-    out += _below(frame, "products")
-    out.append(_closing(frame, "products", "grand_total", products + below.get("products", 0.0)))
+    out.append(_closing(labels, "products", "operating_surplus", *surplus))
+    out += _below(other, "products")
+    out.append(_closing(labels, "products", "grand_total", products + below.get("products", 0.0)))
     table = pd.DataFrame(out, columns=ROW_COLUMNS)
     return table.astype({c: "float64" for c in ROW_COLUMNS[4:]})
 

@@ -32,11 +32,12 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
-
-import nbformat
+from typing import TYPE_CHECKING, Any
 
 from cae_report.build.forkserver import KERNEL_ROOM, socket_folder
+
+if TYPE_CHECKING:  # imported where used: nbformat (and jsonschema) take 0.2 s, which the
+    import nbformat  # build would spend before it starts the fork server (orchestrate.py)
 
 START_ATTEMPTS = 3
 START_TIMEOUT_S = 60
@@ -224,6 +225,7 @@ class ChapterKernel:
         return list(KERNEL_ARGV)
 
     def _start_once(self, attempt: int) -> None:
+        import nbformat
         from jupyter_client import AsyncKernelManager
         from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
         from jupyter_core.utils import run_sync
@@ -339,6 +341,7 @@ class ChapterKernel:
     def execute(self, source: Path, output: Path, parameters: dict[str, Any]) -> None:
         """Execute notebook ``source`` with ``parameters`` injected, write it to ``output``;
         raise RuntimeError naming the notebook and the failing cell."""
+        import nbformat
         from papermill.clientwrap import PapermillNotebookClient
         from papermill.engines import NotebookExecutionManager
         from papermill.exceptions import PapermillExecutionError
