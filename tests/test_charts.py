@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from cae_report import fr
 from cae_report.analysis import audience, budget
 from cae_report.analysis import statement as statement_rows
-from cae_report.report import charts, narrative
+from cae_report.report import charts, mime, narrative
 from cae_report.report.charts import fonts, mpl, output, plotly, spec, style
 from cae_report.report.charts.chart import Chart
 
@@ -803,7 +803,7 @@ def test_the_plotly_json_is_what_plotly_makes_of_it(all_charts):
 
 
 def test_the_bundles_figure_is_what_plotlys_encoder_writes(all_charts):
-    """A kernel encodes a chart's JSON without plotly (:func:`output.json_safe`): the same
+    """A kernel encodes a chart's JSON without plotly (:func:`mime.json_safe`): the same
     JSON as ``plotly.io.to_json`` for every chart and for the values plotly rewrites (numbers
     that are not finite, numpy values, dates); what it cannot write is refused, naming it."""
     import datetime
@@ -822,11 +822,11 @@ def test_the_bundles_figure_is_what_plotlys_encoder_writes(all_charts):
         "y": (np.array([1, 2]), np.bool_(True), True, None, "« a »", datetime.date(2016, 1, 2)),
         "z": {"nested": [np.nan, 0]},
     }
-    safe = output.json_safe(odd)
+    safe = mime.json_safe(odd)
     assert json.dumps(safe, allow_nan=False) == json.dumps(plotlys(odd), allow_nan=False)
     assert type(safe["x"][4]) is float and type(safe["x"][5]) is int
     with pytest.raises(TypeError, match="holds a set"):
-        output.json_safe({"x": {1, 2}})
+        mime.json_safe({"x": {1, 2}})
 
 
 def test_the_charts_div_is_the_one_plotly_writes(all_charts):

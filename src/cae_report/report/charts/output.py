@@ -17,12 +17,17 @@ empty box.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from cae_report.report.charts import mpl
 from cae_report.report.charts.chart import Chart
-from cae_report.report.mime import PLOTLY_CONFIG, PLOTLY_MIME, SVG_MIME, with_plotly_html
+from cae_report.report.mime import (
+    PLOTLY_CONFIG,
+    PLOTLY_MIME,
+    SVG_MIME,
+    json_safe,
+    with_plotly_html,
+)
 
 __all__ = [
     "PLOTLY_CONFIG",
@@ -41,26 +46,6 @@ def plotly_figure(chart: Chart) -> dict[str, Any]:
     figure = json_safe(chart.plotly_json)
     figure["config"] = {**PLOTLY_CONFIG, "toImageButtonOptions": {"filename": chart.name}}
     return figure
-
-
-def json_safe(value: Any) -> Any:
-    """A copy of ``value`` as plotly's JSON encoder writes it: numbers that are not finite as
-    null, numpy values as Python ones, dates in ISO form. What the plotly backend draws is
-    plain Python, so a chapter's kernel need not import plotly (0.1 s) to encode it; anything
-    else is a TypeError rather than a chart that no browser reads."""
-    if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(item) for item in value]
-    if isinstance(value, float):
-        return float(value) if math.isfinite(value) else None
-    if value is None or isinstance(value, str | int):
-        return value
-    if hasattr(value, "tolist"):  # numpy scalars and arrays
-        return json_safe(value.tolist())
-    if hasattr(value, "isoformat"):  # dates, datetimes, timestamps
-        return value.isoformat()
-    raise TypeError(f"a chart's plotly JSON holds a {type(value).__name__}: {value!r}")
 
 
 def chart_bundle(chart: Chart) -> dict[str, Any]:
