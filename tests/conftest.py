@@ -35,16 +35,6 @@ def pytest_configure(config):
         config.option.nbval_sanitize_with = str(NBVAL_SANITIZE)
 
 
-def pytest_xdist_auto_num_workers(config):
-    """``-n auto`` (pyproject): one worker more than the cores this process may use. A test
-    spends part of its time waiting for the processes it starts (a build's kernels and its
-    pandoc, Quarto, Chromium) to answer; with a worker per core, that time left a core idle
-    (about a fifth of the run's CPU time on 2 cores). On this 2-core machine, whose speed
-    varies by a fifth within an hour, the run's wall time over its CPU time was 0.69 to 0.70
-    with 3 workers against 0.74 with 2 (README, "Tests")."""
-    return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else None
-
-
 _NBVAL_PREPARED: dict[str, str] = {}
 
 

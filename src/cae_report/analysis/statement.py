@@ -40,15 +40,15 @@ Labels = dict[tuple[str, str, str], str]
 
 
 def _published_labels(frame: pd.DataFrame) -> Labels:
-    """The first published label of each side, row type and group, and (group ``""``) of
-    each side and row type whatever the group: read once, in one pass over the rows, for
-    the twenty or so labels a statement looks up (a pandas filter each took most of its
-    time)."""
+    """The first published label of each side, row type and group of ``frame`` (the rows of
+    ``budget._rows``, group codes already normalised), and (group ``""``) of each side and row
+    type whatever the group: read once, in one pass over the rows, for the twenty or so
+    labels a statement looks up (a pandas filter each took most of its time)."""
     labels: Labels = {}
     for side, row_type, group, label in zip(
         frame["side"], frame["row_type"], frame["group"], frame["label"], strict=True
     ):
-        labels.setdefault((side, row_type, budget._group_code(group)), str(label))
+        labels.setdefault((side, row_type, group), str(label))
         labels.setdefault((side, row_type, ""), str(label))
     return labels
 
