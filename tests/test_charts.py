@@ -939,6 +939,42 @@ def test_svg_keeps_text_as_text_in_the_body_font(monthly):
     assert '<path id="LibertinusSerif' not in svg and 'id="DejaVu' not in svg  # no glyphs
 
 
+def _placed(fig: Figure) -> list[tuple[float, ...]]:
+    """Where the layout put each axes, the suptitle and each legend, in points."""
+    mpl.svg(fig)  # laid out as it is drawn
+    renderer = fig._get_renderer()
+    boxes = [ax.get_position().transformed(fig.transFigure) for ax in fig.axes]
+    boxes += [fig._suptitle.get_window_extent(renderer)]
+    boxes += [ax.get_legend().get_window_extent(renderer) for ax in fig.axes if ax.get_legend()]
+    return [tuple(v * 72 / fig.dpi for v in box.extents) for box in boxes]
+
+
+def test_the_one_pass_layout_places_every_chart_as_matplotlibs_two_passes(all_charts, monkeypatch):
+    from matplotlib import _constrained_layout
+
+    runs: list[int] = []
+    real = _constrained_layout.make_layout_margins
+
+    def counted(*args, **kwargs):
+        runs.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_constrained_layout, "make_layout_margins", counted)
+    for chart in all_charts:
+        runs.clear()
+        one = _placed(chart.mpl)
+        assert len(runs) == 1, chart.name  # one run of the algorithm per drawing
+        fig = mpl.draw(chart.spec)
+        fig.set_layout_engine("constrained")  # matplotlib's own, run twice
+        runs.clear()
+        two = _placed(fig)
+        assert len(runs) == 2, chart.name
+        assert len(one) == len(two)
+        for a, b in zip(one, two, strict=True):
+            assert max(abs(x - y) for x, y in zip(a, b, strict=True)) < 1.0, chart.name
+    assert "range" not in vars(_constrained_layout)  # left as it was
+
+
 def test_bundle_is_reproducible_and_follows_its_data(monthly, targets):
     for build, other in (
         (

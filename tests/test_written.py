@@ -133,6 +133,20 @@ def test_no_figure_of_the_year_is_typed_in_the_2016_text():
         assert not typed, f"{path.name}: {sorted(typed)}"
 
 
+def test_indicators_the_build_already_computed_give_the_same_figures(figures_2016):
+    from cae_report.analysis import indicators
+
+    prepared, previous = prepare_year(2016), previous_year(2016)
+    computed = indicators.compute(prepared.tables, previous.tables)
+    settings = cooperative.load(config.data_dir(PROJECT))
+    given = variables.compute(prepared, previous, settings, computed=computed)
+    assert given.values == figures_2016.values
+    assert given.previous.values == figures_2016.previous.values
+    # What is given is what is used: the year's values come from it, not from a new compute.
+    altered = {**computed, "entries": 999}
+    assert variables.compute(prepared, previous, settings, computed=altered).value("entries") == 999
+
+
 def test_template_placeholders_are_known_names(figures_2016):
     for path in sorted((PROJECT / "report" / "_template").glob("*")):
         for name in PLACEHOLDER.findall(path.read_text(encoding="utf-8")):

@@ -660,6 +660,7 @@ class Run:
                 result,
                 previous,
                 log=lambda message, year=plan.year: log(year, message),
+                indicators=values,
             )
         except DataError as exc:
             self._fail_later(plan, _invalid(exc), invalid=True)

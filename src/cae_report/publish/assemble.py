@@ -167,6 +167,7 @@ def write_written_chapters(
     *,
     config: dict[str, Any] | None = None,
     log: Callable[[str], None] = lambda message: None,
+    indicators: dict[str, Any] | None = None,
 ) -> dict[Path, Path]:
     """The written-chapter step: resolve every written chapter of ``year`` into
     ``out_dir/notebooks/written-<name>.ipynb`` and write ``out_dir/_variables.yml``.
@@ -176,6 +177,7 @@ def write_written_chapters(
     :class:`~cae_report.errors.DataError` naming file, line and column for every unknown
     figure or malformed placeholder, and for a chapter missing from a year's folder; logs
     every value the year lacks and every « À rédiger » paragraph of the template.
+    ``indicators``: the year's computed indicators, when the caller already has them.
     """
     import nbformat
 
@@ -184,7 +186,8 @@ def write_written_chapters(
     from cae_report.errors import DataError
     from cae_report.report import variables
 
-    figures = variables.compute(prepared, previous, cooperative.load(paths.data_dir(root)))
+    settings = cooperative.load(paths.data_dir(root))
+    figures = variables.compute(prepared, previous, settings, computed=indicators)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     variables.write_quarto_variables(figures, out_dir)
     folder = Path(out_dir) / "notebooks"

@@ -139,14 +139,19 @@ def _stated(key_figures) -> dict[str, tuple[Any, str]]:
     }
 
 
-def year_values(tables: dict, previous_tables: dict | None = None) -> dict[str, Any]:
+def year_values(
+    tables: dict, previous_tables: dict | None = None, computed: dict | None = None
+) -> dict[str, Any]:
     """Every value of one year by name (None where the year lacks it): computed indicators
-    over stated figures, income-statement amounts, sociétariat, events."""
+    over stated figures, income-statement amounts, sociétariat, events. ``computed``: the
+    year's :func:`~cae_report.analysis.indicators.compute` with ``previous_tables``, when the
+    caller already has it (the build writes it to ``indicators.json``)."""
     from cae_report.analysis import budget, compare, indicators, societariat, statement
 
     # The indicators with the previous year's tables win over the key figures' fill-ins
     # (as they are computed once, they also complete them).
-    computed = indicators.compute(tables, previous_tables)
+    if computed is None:
+        computed = indicators.compute(tables, previous_tables)
     values: dict[str, Any] = dict(compare.figures(tables, computed))
     values.update(computed)
     values.update(statement.figures(tables.get("income_statement")))
@@ -279,9 +284,10 @@ def format_value(value: Any, unit: str) -> str:
     return escape(value)
 
 
-def compute(prepared, previous, cooperative: dict, anomalies=None) -> Figures:
+def compute(prepared, previous, cooperative: dict, anomalies=None, computed=None) -> Figures:
     """The figures of ``prepared`` (a :class:`~cae_report.build.prepare.Prepared`) and of the
-    year before (``previous``, or None), with the marks of the values the checks corrected."""
+    year before (``previous``, or None), with the marks of the values the checks corrected;
+    ``computed``: the year's indicators, when already computed (see :func:`year_values`)."""
     from cae_report.report import audit
 
     past = None
@@ -294,7 +300,7 @@ def compute(prepared, previous, cooperative: dict, anomalies=None) -> Figures:
         )
     figures = Figures(
         prepared.year,
-        year_values(prepared.tables, previous.tables if previous is not None else None),
+        year_values(prepared.tables, previous.tables if previous is not None else None, computed),
         _units(prepared.tables),
         past,
         cooperative,
