@@ -975,6 +975,24 @@ def test_the_one_pass_layout_places_every_chart_as_matplotlibs_two_passes(all_ch
     assert "range" not in vars(_constrained_layout)  # left as it was
 
 
+def test_the_svg_is_what_matplotlibs_savefig_writes(all_charts):
+    """mpl.svg lays out and draws on one renderer that knows its fonts' line metrics:
+    the bytes must be those of matplotlib's own path (a layout draw, then a drawing)."""
+    import io
+
+    for chart in all_charts:
+        ours = mpl.svg(mpl.draw(chart.spec))
+        fig, buffer = mpl.draw(chart.spec), io.StringIO()
+        with mpl._style():
+            fig.savefig(buffer, format="svg", metadata={"Date": None})
+        theirs = buffer.getvalue().replace(
+            f"font-family: '{style.STATIC_FONT}'",
+            f"font-family: '{style.STATIC_FONT}', {style.STATIC_FONT_FALLBACK}",
+        )
+        theirs = theirs.replace("<svg ", '<svg style="max-width: 100%; height: auto" ', 1)
+        assert ours == theirs, chart.name
+
+
 def test_bundle_is_reproducible_and_follows_its_data(monthly, targets):
     for build, other in (
         (
