@@ -8,6 +8,7 @@ Settings apply through ``rc_context`` only while a chart is drawn or saved.
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -76,11 +77,15 @@ class OnePassLayout(ConstrainedLayoutEngine):
     def execute(self, fig: Figure) -> Any:
         from matplotlib import _constrained_layout as layout
 
-        layout.range = _once  # the module's `for _ in range(2)`, run once
-        try:
-            return super().execute(fig)
-        finally:
-            del layout.range
+        with _ONE_PASS:  # two threads laying out at once must not undo each other's change
+            layout.range = _once  # the module's `for _ in range(2)`, run once
+            try:
+                return super().execute(fig)
+            finally:
+                del layout.range
+
+
+_ONE_PASS = threading.Lock()
 
 
 def _once(_times: int) -> range:
