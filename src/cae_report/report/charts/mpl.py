@@ -236,7 +236,7 @@ class _FontHeights:
     matplotlib lays out every text (each tick label, at every layout pass and again to draw
     it) with its font's line metrics; it asks the renderer for them
     (``_get_font_height_metrics``) and, when the renderer has none (SVG), looks the font up
-    and reads its tables anew: a fifth of a chart's SVG time. This renderer has them, read
+    and reads its tables anew: a sixth of a chart's SVG time. This renderer has them, read
     as matplotlib reads them (``Text._get_layout``), once per font properties; the SVG is
     the same, byte for byte (``tests/test_charts.py`` compares it with ``savefig``'s)."""
 
