@@ -291,7 +291,12 @@ def svg(fig: Figure) -> str:
         finally:
             del fig.draw
             fig.set_canvas(agg)
-    text = buf.getvalue()
+    return finished(buf.getvalue())
+
+
+def finished(text: str) -> str:
+    """matplotlib's SVG text as the report gives it: a fallback after the body font (for a
+    browser that lacks it), and a width that follows its container."""
     text = text.replace(
         f"font-family: '{STATIC_FONT}'", f"font-family: '{STATIC_FONT}', {STATIC_FONT_FALLBACK}"
     )
