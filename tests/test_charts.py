@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
 from pathlib import Path
 
@@ -290,6 +291,46 @@ def test_the_static_font_is_the_pdf_body_font_and_the_interactive_one_the_html_b
     body = re.search(r"\nbody \{[^}]*font-family:\s*([^;]+);", css)
     assert body and " ".join(body.group(1).split()) == style.INTERACTIVE_FONT
     assert fonts.register_body_font()
+
+
+def _names(styles) -> list[str]:
+    return [f"LibertinusSerif-{style.replace(' ', '')}.otf" for style in styles]
+
+
+def test_the_body_font_is_extracted_whole_once(tmp_path, monkeypatch):
+    files = fonts.font_files(tmp_path)
+    assert [p.name for p in files] == _names(fonts._STYLES)
+    assert all(fonts._is_whole(p, s) for p, s in zip(files, fonts._STYLES, strict=True))
+    monkeypatch.setattr(fonts, "_write_atomically", lambda *_: pytest.fail("written again"))
+    assert fonts.font_files(tmp_path) == files
+
+
+def test_two_processes_extracting_the_font_at_once_both_get_it(tmp_path, monkeypatch):
+    """On a fresh machine the build's kernels extract the font together: neither may fail.
+
+    Here another process writes the same file between this one's write and its rename.
+    """
+    replace = os.replace
+
+    def another_process_meanwhile(source, target):
+        monkeypatch.setattr(fonts.os, "replace", replace)
+        fonts._write_atomically(Path(target), b"the other process's copy")
+        replace(source, target)
+
+    target = tmp_path / "font.otf"
+    monkeypatch.setattr(fonts.os, "replace", another_process_meanwhile)
+    fonts._write_atomically(target, b"this process's copy")
+    assert target.read_bytes() == b"this process's copy"
+    assert [p.name for p in tmp_path.iterdir()] == ["font.otf"]
+
+
+def test_a_damaged_cached_font_is_written_again(tmp_path):
+    italic = fonts.font_files(tmp_path)[fonts._STYLES.index("Italic")]
+    whole = italic.read_bytes()
+    italic.write_bytes(whole[: len(whole) // 2])
+    assert not fonts._is_whole(italic, "Italic")
+    assert italic in fonts.font_files(tmp_path)
+    assert italic.read_bytes() == whole
 
 
 def test_embedded_fonts_finds_whole_opentype_files():
