@@ -110,5 +110,6 @@ def test_caveats_say_each_root_cause_once_by_its_first_sentence():
     )
     text = narrative.caveats(anomalies, ("headcount_end", "contracts_cdi", "contracts_support"))
     assert text.count("\n- ") == 1, text
-    assert "CDI 72 publié, 76 par les autres chiffres (point 1 de l'annexe" in text
+    assert "\n- CDI 72 publié, 76 par les autres chiffres (point 1 de l'annexe" in text
+    assert text.lower().count("ne concordent pas") == 1, text
     assert "Hypothèses" not in text

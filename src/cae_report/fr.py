@@ -66,6 +66,12 @@ labels and ticks group thousands exactly like :func:`fmt_int`.
 
 UNDEFINED_VARIANCE = "non défini"
 
+DISAGREE = "Ne concordent pas : "
+"""How a finding of the cleaning rules starts: the equalities the published figures break.
+
+A list of such findings says it once, in its heading (:func:`~cae_report.report.narrative.caveats`).
+"""
+
 COLON = NBSP + ":"
 """A colon as French typesets it, with the no-break space before: ``Écart\u00a0: ``."""
 

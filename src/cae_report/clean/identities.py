@@ -17,6 +17,7 @@ import pandas as pd
 from cae_report.clean import solver
 from cae_report.clean.base import Anomaly, Tables, plain, shown
 from cae_report.clean.solver import Candidate, Decision, Identity, System, Var, frac
+from cae_report.fr import DISAGREE
 
 
 class Builder:
@@ -136,7 +137,7 @@ class Builder:
         return [replace(row, finding=token) for row in self._messages(decision, values)]
 
     def _messages(self, decision: Decision, values) -> list[Anomaly]:
-        why = "Ne concordent pas : " + " ; ".join(
+        why = DISAGREE + " ; ".join(
             describe(i, self.vars, values if decision.chosen is None else _published(self))
             for i in decision.violated
         )

@@ -20,6 +20,7 @@ from cae_report.analysis.budget import GROUP_LABELS, MATERIALITY_EUR, MATERIALIT
 from cae_report.data.keyfigures import missing as _missing
 from cae_report.fr import (
     DASH,
+    DISAGREE,
     NBSP,
     fmt_count,
     fmt_date,
@@ -83,6 +84,8 @@ def caveats(anomalies: pd.DataFrame, keys: tuple[str, ...]) -> str:
         cause = str(numbers.get(i) or message)
         if cause not in seen:
             first = re.split(r"\.\s+(?=[A-ZÀÂÉÈÊÎÔÙÛÇ])", str(message).strip(), maxsplit=1)[0]
+            first = first.removeprefix(DISAGREE)  # the list's heading says it once
+            first = first[:1].upper() + first[1:]
             seen[cause] = f"- {escape(first.rstrip('.'))}{_annex_point(numbers.get(i))}."
     items = "\n".join(seen.values())
     return f"À noter, les chiffres publiés suivants ne concordent pas :\n\n{items}"
